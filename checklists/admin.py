@@ -1,0 +1,185 @@
+"""Django admin: the clinic's rule data and, for admins, every stored record (with history)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from checklists import models
+
+
+@admin.register(models.Room)
+class RoomAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "location", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "location")
+
+
+@admin.register(models.Patient)
+class PatientAdmin(SimpleHistoryAdmin):
+    list_display = ("last_name", "first_name", "date_of_birth", "sex", "phone", "email", "language")
+    list_filter = ("sex", "language")
+    search_fields = ("last_name", "first_name", "email", "phone")
+
+
+class MedicationInline(admin.TabularInline):
+    model = models.Medication
+    extra = 0
+    fields = ("position", "name", "dose", "frequency", "last_dose_planned")
+
+
+class AllergyInline(admin.TabularInline):
+    model = models.Allergy
+    extra = 0
+
+
+class LabResultInline(admin.TabularInline):
+    model = models.LabResult
+    extra = 0
+
+
+class SignOffInline(admin.TabularInline):
+    model = models.SignOff
+    extra = 0
+    fields = ("item", "by", "at", "note", "withdrawn_at")
+
+
+@admin.register(models.Case)
+class CaseAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "reference",
+        "patient",
+        "kind",
+        "levels",
+        "anesthesia",
+        "contrast_planned",
+        "status",
+        "start",
+    )
+    list_filter = ("status", "kind", "anesthesia", "contrast_planned", "appointment__room")
+    search_fields = ("reference", "patient__last_name", "patient__first_name")
+    list_select_related = ("patient", "appointment")
+    readonly_fields = ("uuid", "version", "created_at", "updated_at")
+    inlines = (MedicationInline, AllergyInline, LabResultInline, SignOffInline)
+
+    @admin.display(ordering="appointment__start", description="Start")
+    def start(self, obj: models.Case):
+        appointment = getattr(obj, "appointment", None)
+        return appointment.start if appointment else None
+
+
+@admin.register(models.Appointment)
+class AppointmentAdmin(SimpleHistoryAdmin):
+    list_display = ("case", "room", "start", "end", "is_active")
+    list_filter = ("room", "is_active")
+    search_fields = ("case__reference", "case__patient__last_name")
+    list_select_related = ("case", "room")
+    date_hierarchy = "start"
+
+
+@admin.register(models.Medication)
+class MedicationAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "case", "dose", "frequency", "last_dose_planned", "classes")
+    list_filter = ("drugs__drug_class",)
+    search_fields = ("name", "case__reference")
+    list_select_related = ("case",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("drugs")
+
+    @admin.display(description="Catalogue match")
+    def classes(self, obj: models.Medication) -> str:
+        return ", ".join(f"{d.name} ({d.drug_class})" for d in obj.drugs.all()) or "unclassified"
+
+
+@admin.register(models.Allergy)
+class AllergyAdmin(SimpleHistoryAdmin):
+    list_display = ("case", "category", "substance", "reaction", "severity")
+    list_filter = ("category", "severity")
+    search_fields = ("case__reference", "substance", "reaction")
+    list_select_related = ("case",)
+
+
+@admin.register(models.Intake)
+class IntakeAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "case",
+        "submitted_at",
+        "medications_complete",
+        "no_known_allergies",
+        "fasting_acknowledged",
+    )
+    list_filter = ("medications_complete", "no_known_allergies", "fasting_acknowledged", "diabetes")
+    search_fields = ("case__reference",)
+    list_select_related = ("case",)
+
+
+@admin.register(models.Driver)
+class DriverAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "case", "relationship", "phone", "confirmed_at", "confirmed_by")
+    list_filter = ("confirmed_at",)
+    search_fields = ("name", "phone", "case__reference")
+    list_select_related = ("case", "confirmed_by")
+
+
+@admin.register(models.LabResult)
+class LabResultAdmin(SimpleHistoryAdmin):
+    list_display = ("case", "test", "value", "taken_on")
+    list_filter = ("test",)
+    search_fields = ("case__reference",)
+    list_select_related = ("case",)
+    date_hierarchy = "taken_on"
+
+
+@admin.register(models.SignOff)
+class SignOffAdmin(SimpleHistoryAdmin):
+    list_display = ("case", "item", "by", "at", "withdrawn_at")
+    list_filter = ("item", "withdrawn_at")
+    search_fields = ("case__reference", "by", "note")
+    list_select_related = ("case",)
+
+
+@admin.register(models.Drug)
+class DrugAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "name",
+        "drug_class",
+        "aliases",
+        "hold_days",
+        "hold_hours",
+        "renal_egfr_below",
+        "renal_hold_days",
+    )
+    list_filter = ("drug_class",)
+    search_fields = ("name", "aliases")
+
+
+@admin.register(models.RuleSettings)
+class RuleSettingsAdmin(SimpleHistoryAdmin):
+    """A single row: the clinic edits it, never adds or deletes it."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.FlagDeadline)
+class FlagDeadlineAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "hours_before_start")
+    list_editable = ("hours_before_start",)
+    search_fields = ("code",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # codes are the engine's; only their timing is the clinic's
+
+
+@admin.register(models.PremedicationStep)
+class PremedicationStepAdmin(SimpleHistoryAdmin):
+    list_display = ("position", "drug", "hours_before_start")
+    list_editable = ("drug", "hours_before_start")
+    list_display_links = ("position",)
+
+
+admin.site.site_header = "PrepDesk administration"

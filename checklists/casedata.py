@@ -1,0 +1,147 @@
+"""The case as plain data: what the case format carries and what the readiness engine reads.
+
+No Django here. `casefile` parses JSON into these, `selectors` builds them from the database,
+and `rules` evaluates them, so a file and a stored case are judged by exactly the same code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+# Spinal order; the position in this tuple is how levels are sorted everywhere.
+LEVELS: tuple[str, ...] = (
+    *(f"C{i}" for i in range(1, 8)),
+    *(f"T{i}" for i in range(1, 13)),
+    *(f"L{i}" for i in range(1, 6)),
+    "S1",
+)
+LEVEL_ORDER = {level: i for i, level in enumerate(LEVELS)}
+
+SEXES = ("female", "male", "other", "unknown")
+LANGUAGES = ("en", "es")
+PROCEDURE_KINDS = ("vertebroplasty", "kyphoplasty")
+ANESTHESIA = ("local_sedation", "general")
+ALLERGY_CATEGORIES = (
+    "iodinated_contrast",
+    "local_anesthetic",
+    "general_anesthetic",
+    "sedative",
+    "latex",
+    "other",
+)
+ANESTHETIC_ALLERGY_CATEGORIES = ("local_anesthetic", "general_anesthetic", "sedative")
+ALLERGY_SEVERITIES = ("mild", "moderate", "severe", "unknown")
+DIABETES = ("none", "diet", "tablets", "insulin")
+LAB_TESTS = ("inr", "platelets", "egfr")
+SIGNOFF_ITEMS = (
+    "anticoagulant_plan_approved",
+    "anticoagulant_exception_approved",
+    "supplement_advice_given",
+    "glp1_plan_given",
+    "sglt2_plan_given",
+    "metformin_plan_given",
+    "diabetes_plan_given",
+    "contrast_premedication_prescribed",
+    "anesthetic_allergy_reviewed",
+    "latex_precautions_arranged",
+    "labs_reviewed",
+    "positioning_reviewed",
+    "infection_cleared",
+    "pregnancy_excluded",
+)
+
+
+def sort_levels(levels: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Levels in spinal order (C1 first, S1 last)."""
+    return tuple(sorted(levels, key=LEVEL_ORDER.__getitem__))
+
+
+@dataclass(frozen=True)
+class PatientData:
+    first_name: str
+    last_name: str
+    date_of_birth: dt.date
+    sex: str = "unknown"
+    email: str | None = None
+    phone: str | None = None  # E.164
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class ProcedureData:
+    levels: tuple[str, ...]  # spinal order, distinct, 1-6
+    kind: str = "vertebroplasty"
+    anesthesia: str = "local_sedation"
+    contrast_planned: bool = True
+
+
+@dataclass(frozen=True)
+class AppointmentData:
+    start: dt.datetime  # aware
+    room: str
+
+
+@dataclass(frozen=True)
+class MedicationData:
+    name: str
+    dose: str | None = None
+    frequency: str | None = None
+    last_dose_planned: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class AllergyData:
+    category: str
+    substance: str | None = None
+    reaction: str | None = None
+    severity: str = "unknown"
+
+
+@dataclass(frozen=True)
+class IntakeData:
+    submitted_at: dt.datetime  # aware
+    medications_complete: bool = False
+    no_known_allergies: bool = False
+    fasting_acknowledged: bool = False
+    can_lie_prone: bool | None = None
+    infection_symptoms: bool = False
+    pregnant: bool | None = None
+    diabetes: str = "none"
+
+
+@dataclass(frozen=True)
+class DriverData:
+    name: str
+    phone: str  # E.164
+    relationship: str | None = None
+    confirmed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class LabData:
+    test: str
+    value: float
+    taken_on: dt.date
+
+
+@dataclass(frozen=True)
+class VerificationData:
+    item: str
+    by: str
+    at: dt.datetime  # aware
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseData:
+    reference: str
+    patient: PatientData
+    procedure: ProcedureData
+    appointment: AppointmentData | None = None
+    medications: tuple[MedicationData, ...] = field(default=())
+    allergies: tuple[AllergyData, ...] = field(default=())
+    intake: IntakeData | None = None
+    driver: DriverData | None = None
+    labs: tuple[LabData, ...] = field(default=())
+    verifications: tuple[VerificationData, ...] = field(default=())

@@ -1,0 +1,355 @@
+"""PrepDesk's data: patients, cases and what is known about them, and the clinic's rule data.
+
+Models hold fields and database constraints only; every write goes through `services`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from checklists import casedata, defaults
+from checklists.catalog import DRUG_CLASSES
+
+
+def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(v, v.replace("_", " ").capitalize()) for v in values]
+
+
+REFERENCE_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9._-]{1,64}$", "1-64 letters, digits, dots, dashes or underscores."
+)
+
+
+class Room(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    location = models.CharField(
+        max_length=200, blank=True, help_text="Shown to patients, e.g. 'Level 2, IR suite'."
+    )
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Patient(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=_choices(casedata.SEXES), default="unknown")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +15551234567")
+    language = models.CharField(max_length=2, choices=[("en", "English"), ("es", "Español")], default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=64, unique=True, validators=[REFERENCE_VALIDATOR])
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cases")
+    kind = models.CharField(
+        max_length=20, choices=_choices(casedata.PROCEDURE_KINDS), default="vertebroplasty"
+    )
+    levels = models.JSONField(default=list, help_text='Vertebral levels in spinal order, e.g. ["T12", "L1"].')
+    anesthesia = models.CharField(
+        max_length=20, choices=_choices(casedata.ANESTHESIA), default="local_sedation"
+    )
+    contrast_planned = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Optimistic locking: every update is `WHERE version = <read version>` and bumps it.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["reference"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "scheduled", "cancelled", "completed"]),
+                name="case_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Appointment(models.Model):
+    """A case's slot in a room. `end` is derived from the levels and stored for overlap checks."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="appointment")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # False once the case is cancelled: the slot is free again but the record stays.
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["room", "start"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="appointment_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} in {self.room} at {self.start:%Y-%m-%d %H:%M}"
+
+
+class Drug(models.Model):
+    """One medication catalogue entry: a generic drug, its class, brand aliases and hold rule."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="Generic name, lower case.")
+    drug_class = models.CharField(max_length=20, choices=_choices(DRUG_CLASSES))
+    aliases = models.TextField(blank=True, help_text="Brand and other names, separated by commas.")
+    hold_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Whole days without a dose."
+    )
+    hold_hours = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Hours before the start.")
+    renal_egfr_below = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Use the renal hold when the latest eGFR is below this (or missing)."
+    )
+    renal_hold_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    source = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["drug_class", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hold_days__isnull=True) | Q(hold_hours__isnull=True), name="drug_one_hold_unit"
+            ),
+            models.CheckConstraint(
+                condition=Q(renal_egfr_below__isnull=True, renal_hold_days__isnull=True)
+                | Q(renal_egfr_below__isnull=False, renal_hold_days__isnull=False),
+                name="drug_renal_rule_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.split(",") if a.strip()]
+
+
+class Medication(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="medications")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=200, help_text="As the patient wrote it.")
+    dose = models.CharField(max_length=200, blank=True)
+    frequency = models.CharField(max_length=200, blank=True)
+    last_dose_planned = models.DateField(null=True, blank=True)
+    # The catalogue match when the row was saved (for lists and filters); the engine re-matches
+    # the name against the current catalogue, so an edited catalogue applies at once.
+    drugs = models.ManyToManyField(Drug, blank=True, related_name="medications")
+    history = HistoricalRecords(m2m_fields=[drugs])
+
+    class Meta:
+        ordering = ["case", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Allergy(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="allergies")
+    position = models.PositiveSmallIntegerField(default=0)
+    category = models.CharField(max_length=20, choices=_choices(casedata.ALLERGY_CATEGORIES))
+    substance = models.CharField(max_length=200, blank=True)
+    reaction = models.CharField(max_length=200, blank=True)
+    severity = models.CharField(
+        max_length=10, choices=_choices(casedata.ALLERGY_SEVERITIES), default="unknown"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["case", "position", "id"]
+        verbose_name_plural = "allergies"
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.substance or 'unspecified'}"
+
+
+class Intake(models.Model):
+    """The patient's answers; `submitted_at` is empty while they are still filling it in."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="intake")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    medications_complete = models.BooleanField(default=False)
+    no_known_allergies = models.BooleanField(default=False)
+    fasting_acknowledged = models.BooleanField(default=False)
+    can_lie_prone = models.BooleanField(null=True, blank=True)
+    infection_symptoms = models.BooleanField(default=False)
+    pregnant = models.BooleanField(null=True, blank=True)
+    diabetes = models.CharField(max_length=10, choices=_choices(casedata.DIABETES), default="none")
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Intake for {self.case}"
+
+
+class Driver(models.Model):
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="driver")
+    name = models.CharField(max_length=100)
+    relationship = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=20, help_text="E.164")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LabResult(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="labs")
+    test = models.CharField(
+        max_length=10, choices=[("inr", "INR"), ("platelets", "Platelets"), ("egfr", "eGFR")]
+    )
+    value = models.FloatField(validators=[MinValueValidator(0)])
+    taken_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["case", "taken_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_test_display()} {self.value} on {self.taken_on}"
+
+
+class SignOff(models.Model):
+    """A staff sign-off that clears flags; withdrawing it brings them back."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="signoffs")
+    item = models.CharField(max_length=40, choices=_choices(casedata.SIGNOFF_ITEMS))
+    by = models.CharField(max_length=150, help_text="Staff username or name.")
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["case", "at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "item"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_active_signoff_per_item",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} by {self.by}"
+
+
+class RuleSettings(models.Model):
+    """The clinic's rule numbers: a single row (pk=1), edited in the admin. Sources in help text."""
+
+    food_stop_hours = models.PositiveSmallIntegerField(help_text=defaults.RULE_SETTINGS["food_stop_hours"][1])
+    clear_liquids_stop_hours = models.PositiveSmallIntegerField(
+        help_text=defaults.RULE_SETTINGS["clear_liquids_stop_hours"][1]
+    )
+    arrival_minutes_before = models.PositiveSmallIntegerField(
+        help_text=defaults.RULE_SETTINGS["arrival_minutes_before"][1]
+    )
+    minutes_per_level = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)], help_text=defaults.RULE_SETTINGS["minutes_per_level"][1]
+    )
+    observation_minutes = models.PositiveSmallIntegerField(
+        help_text=defaults.RULE_SETTINGS["observation_minutes"][1]
+    )
+    lab_validity_days = models.PositiveSmallIntegerField(
+        help_text=defaults.RULE_SETTINGS["lab_validity_days"][1]
+    )
+    warfarin_inr_validity_days = models.PositiveSmallIntegerField(
+        help_text=defaults.RULE_SETTINGS["warfarin_inr_validity_days"][1]
+    )
+    inr_max = models.DecimalField(
+        max_digits=4, decimal_places=2, help_text=defaults.RULE_SETTINGS["inr_max"][1]
+    )
+    platelets_min = models.PositiveSmallIntegerField(help_text=defaults.RULE_SETTINGS["platelets_min"][1])
+    metformin_egfr_below = models.PositiveSmallIntegerField(
+        help_text=defaults.RULE_SETTINGS["metformin_egfr_below"][1]
+    )
+    pregnancy_age_below = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(120)], help_text=defaults.RULE_SETTINGS["pregnancy_age_below"][1]
+    )
+    premedication_source = models.TextField(blank=True, default=defaults.PREMEDICATION_SOURCE)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "rule settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="rule_settings_single_row")]
+
+    def __str__(self) -> str:
+        return "Clinic rule settings"
+
+
+class FlagDeadline(models.Model):
+    """When a flag falls due, in hours before the appointment start."""
+
+    code = models.CharField(max_length=40, unique=True)
+    hours_before_start = models.PositiveSmallIntegerField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.hours_before_start} h before start"
+
+
+class PremedicationStep(models.Model):
+    """One dose of the contrast-allergy premedication regimen (ACR 13-7-1 h by default)."""
+
+    position = models.PositiveSmallIntegerField(default=0)
+    drug = models.CharField(
+        max_length=100, help_text="Drug, dose and route, e.g. 'prednisone 50 mg by mouth'."
+    )
+    hours_before_start = models.PositiveSmallIntegerField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "-hours_before_start"]
+
+    def __str__(self) -> str:
+        return f"{self.drug} at start − {self.hours_before_start} h"

@@ -1,0 +1,124 @@
+"""Every read a view or command needs, with its joins applied, so nothing queries per row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from django.db.models import Prefetch, QuerySet
+
+from checklists import casedata as cd
+from checklists import rules
+from checklists.catalog import RuleConfig, load_rule_config
+from checklists.models import Case, SignOff
+
+
+def case_queryset() -> QuerySet[Case]:
+    """Cases with everything the readiness engine reads, in five queries whatever their number."""
+    return Case.objects.select_related("patient", "appointment__room", "intake", "driver").prefetch_related(
+        "medications",
+        "allergies",
+        "labs",
+        Prefetch(
+            "signoffs", queryset=SignOff.objects.filter(withdrawn_at__isnull=True), to_attr="active_signoffs"
+        ),
+    )
+
+
+def case_to_data(case: Case) -> cd.CaseData:
+    """A stored case as the engine and the case format see it (from prefetched rows only)."""
+    patient = case.patient
+    appointment = getattr(case, "appointment", None)  # RelatedObjectDoesNotExist is an AttributeError
+    intake = getattr(case, "intake", None)
+    driver = getattr(case, "driver", None)
+    signoffs = getattr(case, "active_signoffs", None)
+    if signoffs is None:
+        signoffs = [s for s in case.signoffs.all() if s.withdrawn_at is None]
+    return cd.CaseData(
+        reference=case.reference,
+        patient=cd.PatientData(
+            first_name=patient.first_name,
+            last_name=patient.last_name,
+            date_of_birth=patient.date_of_birth,
+            sex=patient.sex,
+            email=patient.email or None,
+            phone=patient.phone or None,
+            language=patient.language,
+        ),
+        procedure=cd.ProcedureData(
+            levels=cd.sort_levels(case.levels),
+            kind=case.kind,
+            anesthesia=case.anesthesia,
+            contrast_planned=case.contrast_planned,
+        ),
+        appointment=(
+            cd.AppointmentData(start=appointment.start, room=appointment.room.name)
+            if appointment is not None and appointment.is_active
+            else None
+        ),
+        medications=tuple(
+            cd.MedicationData(
+                name=m.name,
+                dose=m.dose or None,
+                frequency=m.frequency or None,
+                last_dose_planned=m.last_dose_planned,
+            )
+            for m in case.medications.all()
+        ),
+        allergies=tuple(
+            cd.AllergyData(
+                category=a.category,
+                substance=a.substance or None,
+                reaction=a.reaction or None,
+                severity=a.severity,
+            )
+            for a in case.allergies.all()
+        ),
+        intake=(
+            cd.IntakeData(
+                submitted_at=intake.submitted_at,
+                medications_complete=intake.medications_complete,
+                no_known_allergies=intake.no_known_allergies,
+                fasting_acknowledged=intake.fasting_acknowledged,
+                can_lie_prone=intake.can_lie_prone,
+                infection_symptoms=intake.infection_symptoms,
+                pregnant=intake.pregnant,
+                diabetes=intake.diabetes,
+            )
+            if intake is not None and intake.submitted_at is not None
+            else None
+        ),
+        driver=(
+            cd.DriverData(
+                name=driver.name,
+                phone=driver.phone,
+                relationship=driver.relationship or None,
+                confirmed_at=driver.confirmed_at,
+            )
+            if driver is not None
+            else None
+        ),
+        labs=tuple(
+            cd.LabData(test=lab.test, value=lab.value, taken_on=lab.taken_on) for lab in case.labs.all()
+        ),
+        verifications=tuple(
+            cd.VerificationData(item=s.item, by=s.by, at=s.at, note=s.note or None)
+            for s in sorted(signoffs, key=lambda s: (s.at, s.pk))
+        ),
+    )
+
+
+def cases_evaluate(
+    cases: Iterable[Case], *, as_of: dt.datetime, config: RuleConfig | None = None
+) -> dict[int, tuple[rules.Flag, ...]]:
+    """Flags for each case (by pk); `cases` must come from `case_queryset()`."""
+    config = config or load_rule_config()
+    return {case.pk: rules.evaluate(case_to_data(case), config, as_of) for case in cases}
+
+
+def cases_by_reference(references: Sequence[str] | None = None) -> QuerySet[Case]:
+    """Cases for export: the named ones, or every case not cancelled, in reference order."""
+    queryset = case_queryset().order_by("reference")
+    if references:
+        return queryset.filter(reference__in=references)
+    return queryset.exclude(status=Case.Status.CANCELLED)
