@@ -17,6 +17,7 @@ from checklists.casedata import (
     ANESTHETIC_ALLERGY_CATEGORIES,
     SIGNOFF_ITEMS,
     CaseData,
+    IntakeData,
     LabData,
     MedicationData,
 )
@@ -128,7 +129,7 @@ class Context:
     timeline: Timeline | None
     today: dt.date  # as_of's date in the clinic time zone
     reference_day: dt.date  # procedure day, or today when unscheduled
-    intake_submitted: bool  # an intake exists and was submitted at or before as_of
+    intake: IntakeData | None  # None until submitted (at or before as_of)
     driver_confirmed: bool  # confirmed at or before as_of
     signoffs: frozenset[str]  # sign-off items recorded at or before as_of
     medications: tuple[MatchedMedication, ...]
@@ -196,7 +197,7 @@ def build_context(case: CaseData, config: RuleConfig, as_of: dt.datetime) -> Con
         for med, drugs in matched
     )
     # A timestamp later than as_of has not happened yet at that moment.
-    intake = case.intake
+    intake = case.intake if case.intake is not None and case.intake.submitted_at <= as_of else None
     driver = case.driver
     return Context(
         case=case,
@@ -206,7 +207,7 @@ def build_context(case: CaseData, config: RuleConfig, as_of: dt.datetime) -> Con
         timeline=timeline,
         today=today,
         reference_day=reference_day,
-        intake_submitted=intake is not None and intake.submitted_at <= as_of,
+        intake=intake,
         driver_confirmed=(
             driver is not None and driver.confirmed_at is not None and driver.confirmed_at <= as_of
         ),
@@ -244,7 +245,7 @@ def _hold(
     """The hold for one drug of one medication line, or None if the catalogue gives none."""
     hold_days, hold_hours = drug.hold_days, drug.hold_hours
     if hold_days is not None:
-        hold_hours = None  # a drug carrying both is read as day-based: the longer, calendar rule
+        hold_hours = None  # catalogue entries carry one or the other; should both be set, days win
     renal = (
         drug.renal_egfr_below is not None
         and drug.renal_hold_days is not None
@@ -297,8 +298,8 @@ def rule_not_scheduled(ctx: Context) -> list[Flag]:
 
 def rule_intake(ctx: Context) -> list[Flag]:
     """The intake form: submitted, medication list confirmed, allergies answered, fasting acknowledged."""
-    intake = ctx.case.intake
-    if not ctx.intake_submitted or intake is None:
+    intake = ctx.intake
+    if intake is None:
         due = ctx.deadline("INTAKE_NOT_SUBMITTED")
         msg = f"The patient has not submitted the intake form. {_due_sentence(ctx, due)}"
         return [_flag(ctx, "INTAKE_NOT_SUBMITTED", BLOCKER, PATIENT, due, msg)]
@@ -474,8 +475,8 @@ def rule_metformin(ctx: Context) -> list[Flag]:
 def rule_diabetes(ctx: Context) -> list[Flag]:
     """Diabetes treated with tablets or insulin needs a plan for the fasting period."""
     reasons = []
-    intake = ctx.case.intake
-    if ctx.intake_submitted and intake is not None and intake.diabetes in ("tablets", "insulin"):
+    intake = ctx.intake
+    if intake is not None and intake.diabetes in ("tablets", "insulin"):
         reasons.append(f"the patient reports diabetes treated with {intake.diabetes}")
     insulins = [m.medication.name for m, _ in ctx.drugs_of_class("insulin")]
     if insulins:
@@ -571,8 +572,8 @@ def rule_labs(ctx: Context) -> list[Flag]:
 
 def rule_prone(ctx: Context) -> list[Flag]:
     """The procedure is done lying face down: 'no' blocks, 'unsure' warns."""
-    intake = ctx.case.intake
-    if not ctx.intake_submitted or intake is None or intake.can_lie_prone is True:
+    intake = ctx.intake
+    if intake is None or intake.can_lie_prone is True:
         return []
     due = ctx.deadline("PRONE_POSITION_REVIEW")
     if intake.can_lie_prone is False:
@@ -588,8 +589,8 @@ def rule_prone(ctx: Context) -> list[Flag]:
 
 def rule_infection(ctx: Context) -> list[Flag]:
     """Fever or an active infection: cleared by a clinician before the procedure."""
-    intake = ctx.case.intake
-    if not ctx.intake_submitted or intake is None or not intake.infection_symptoms:
+    intake = ctx.intake
+    if intake is None or not intake.infection_symptoms:
         return []
     due = ctx.deadline("INFECTION_REVIEW")
     msg = (
@@ -601,9 +602,9 @@ def rule_infection(ctx: Context) -> list[Flag]:
 
 def rule_pregnancy(ctx: Context) -> list[Flag]:
     """Fluoroscopy: pregnancy excluded for women under the clinic's age limit who say yes or unsure."""
-    intake = ctx.case.intake
+    intake = ctx.intake
     patient = ctx.case.patient
-    if not ctx.intake_submitted or intake is None or patient.sex != "female" or intake.pregnant is False:
+    if intake is None or patient.sex != "female" or intake.pregnant is False:
         return []
     age = _age_on(patient.date_of_birth, ctx.reference_day)
     if age >= ctx.config.pregnancy_age_below:

@@ -85,4 +85,9 @@ def test_alias_inside_a_longer_word_does_not_match() -> None:
 
 def test_match_returns_drug_entries_with_class_and_hold() -> None:
     (drug,) = CONFIG.match("Xarelto 20 mg")
-    assert (drug.name, drug.drug_class, drug.hold_days, drug.renal_egfr_below) == ("rivaroxaban", "doac", 2, 30)
+    assert (drug.name, drug.drug_class, drug.hold_days, drug.renal_egfr_below) == (
+        "rivaroxaban",
+        "doac",
+        2,
+        30,
+    )

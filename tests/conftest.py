@@ -1,0 +1,75 @@
+"""Shared fixtures: the clinic's rule data, case files on disk, and running commands."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from checklists.catalog import RuleConfig, load_rule_config
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass
+class CommandResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self):
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def run_command(capsys):
+    """Run a management command as the shell would: exit code, stdout and stderr."""
+
+    def run(name: str, *args: str) -> CommandResult:
+        stdout = io.StringIO()
+        try:
+            call_command(name, *args, stdout=stdout)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code
+        return CommandResult(code, stdout.getvalue(), capsys.readouterr().err)
+
+    return run
+
+
+@pytest.fixture
+def write_cases(tmp_path):
+    """Write a case document (dict or list of cases) to a file and return its path."""
+
+    def write(document, name: str = "cases.json") -> str:
+        if isinstance(document, list):
+            document = {"cases": document}
+        path = tmp_path / name
+        path.write_text(json.dumps(document))
+        return str(path)
+
+    return write
+
+
+@pytest.fixture
+def config(db) -> RuleConfig:
+    return load_rule_config()
+
+
+def minimal_case(
+    reference: str = "C-1", *, start: str | None = None, room: str = "IR Suite 1", levels=("L1",)
+):
+    """A small valid case in the JSON format, scheduled when `start` is given."""
+    case = {
+        "reference": reference,
+        "patient": {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1950-01-01"},
+        "procedure": {"levels": list(levels)},
+    }
+    if start:
+        case["appointment"] = {"start": start, "room": room}
+    return case

@@ -1,0 +1,42 @@
+"""Builders for test cases as `CaseData`, stored through the same import service as real files."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from checklists import casedata as cd
+from checklists import services
+from checklists.catalog import RuleConfig
+
+UTC = dt.UTC
+
+
+def full_case(reference: str, start: dt.datetime, room: str = "IR Suite 1") -> cd.CaseData:
+    """A case with every kind of related record, so a query-count test touches every join."""
+    day = start.date()
+    return cd.CaseData(
+        reference=reference,
+        patient=cd.PatientData(
+            "Ann", f"Lee-{reference}", dt.date(1950, 1, 1), sex="female", email="ann@example.org"
+        ),
+        procedure=cd.ProcedureData(levels=("T12", "L1")),
+        appointment=cd.AppointmentData(start=start, room=room),
+        medications=(
+            cd.MedicationData("Eliquis 5mg"),
+            cd.MedicationData("fish oil"),
+            cd.MedicationData("Tylenol"),
+        ),
+        allergies=(cd.AllergyData("iodinated_contrast", "iohexol", "hives"), cd.AllergyData("latex")),
+        intake=cd.IntakeData(submitted_at=start - dt.timedelta(days=5), medications_complete=True),
+        driver=cd.DriverData("Bo Lee", "+15551234567"),
+        labs=(cd.LabData("inr", 1.1, day - dt.timedelta(days=3)), cd.LabData("platelets", 40, day)),
+        verifications=(
+            cd.VerificationData("latex_precautions_arranged", "coordinator", start - dt.timedelta(days=6)),
+        ),
+    )
+
+
+def store_cases(count: int, config: RuleConfig, first_start: dt.datetime) -> None:
+    """`count` full cases, two hours apart in one room."""
+    cases = [full_case(f"Q-{i:03d}", first_start + dt.timedelta(hours=2 * i)) for i in range(count)]
+    services.cases_import(cases=cases, config=config)

@@ -1,0 +1,79 @@
+"""`seed_demo`: demo logins, rooms and cases that show every flag, created once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import authenticate
+
+from checklists import rules, selectors
+from checklists.models import Case, Room
+
+pytestmark = pytest.mark.django_db
+
+# Every code in READINESS.md.
+EVERY_FLAG_CODE = {
+    "NOT_SCHEDULED",
+    "INTAKE_NOT_SUBMITTED",
+    "MEDICATIONS_UNCONFIRMED",
+    "ALLERGIES_UNANSWERED",
+    "FASTING_NOT_ACKNOWLEDGED",
+    "DRIVER_MISSING",
+    "DRIVER_UNCONFIRMED",
+    "ANTICOAGULANT_HOLD_PLAN",
+    "ANTICOAGULANT_LAST_DOSE_TOO_LATE",
+    "SUPPLEMENT_BLEEDING_RISK",
+    "GLP1_AGONIST_REVIEW",
+    "SGLT2_INHIBITOR_HOLD",
+    "METFORMIN_RENAL_REVIEW",
+    "DIABETES_PLAN",
+    "CONTRAST_PREMEDICATION",
+    "ANESTHETIC_ALLERGY_REVIEW",
+    "LATEX_ALLERGY",
+    "LAB_MISSING",
+    "LAB_OUT_OF_RANGE",
+    "PRONE_POSITION_REVIEW",
+    "INFECTION_REVIEW",
+    "PREGNANCY_REVIEW",
+}
+
+
+def test_demo_cases_raise_every_flag_code_and_include_ready_cases(run_command):
+    result = run_command("seed_demo")
+
+    assert result.exit_code == 0, result.stderr
+    flags = selectors.cases_evaluate(selectors.case_queryset(), as_of=dt.datetime.now(dt.UTC))
+    assert {f.code for case_flags in flags.values() for f in case_flags} == EVERY_FLAG_CODE
+    assert sum(rules.is_ready(case_flags) for case_flags in flags.values()) >= 3
+    assert Case.objects.count() == 15
+
+
+def test_demo_cases_fall_within_the_next_three_weeks(run_command):
+    run_command("seed_demo")
+    today = dt.datetime.now(dt.UTC)
+
+    starts = [
+        c.appointment.start
+        for c in Case.objects.filter(appointment__isnull=False).select_related("appointment")
+    ]
+    assert starts and all(today < s < today + dt.timedelta(days=21) for s in starts)
+
+
+def test_seed_demo_run_twice_creates_nothing_new(run_command):
+    run_command("seed_demo")
+    second = run_command("seed_demo")
+
+    assert second.exit_code == 0
+    assert "0 case(s) created, 15 already there" in second.stdout
+    assert (Case.objects.count(), Room.objects.count()) == (15, 3)
+
+
+def test_demo_logins_work_with_the_printed_password(run_command, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "another-secret-9")
+    result = run_command("seed_demo")
+
+    assert "password: another-secret-9" in result.stdout
+    for username in ("coordinator", "clinician", "admin"):
+        assert authenticate(username=username, password="another-secret-9") is not None
+    assert authenticate(username="admin", password="another-secret-9").is_superuser
