@@ -5,6 +5,7 @@ Models hold fields and database constraints only; every write goes through `serv
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -32,6 +33,8 @@ class Room(models.Model):
         max_length=200, blank=True, help_text="Shown to patients, e.g. 'Level 2, IR suite'."
     )
     is_active = models.BooleanField(default=True)
+    opens_at = models.TimeField(default=dt.time(8, 0), help_text="First start time of the day (clinic time).")
+    closes_at = models.TimeField(default=dt.time(18, 0), help_text="Cases should end by then (clinic time).")
     history = HistoricalRecords()
 
     class Meta:
@@ -353,3 +356,22 @@ class PremedicationStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.drug} at start − {self.hours_before_start} h"
+
+
+class AccessLog(models.Model):
+    """Who looked at which patient's data, and when (PRODUCT.md: every view is logged)."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="access_logs"
+    )
+    action = models.CharField(max_length=50, help_text="e.g. case.view, case.sheet, dashboard")
+    path = models.CharField(max_length=500)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action}"

@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from checklists import casedata as cd
 from checklists import rules
 from checklists.catalog import RuleConfig, load_rule_config
-from checklists.models import Case, SignOff
+from checklists.models import Appointment, Case, Room, SignOff
 
 
 def case_queryset() -> QuerySet[Case]:
@@ -122,3 +122,16 @@ def cases_by_reference(references: Sequence[str] | None = None) -> QuerySet[Case
     if references:
         return queryset.filter(reference__in=references)
     return queryset.exclude(status=Case.Status.CANCELLED)
+
+
+def appointment_clash(
+    *, room: Room, start: dt.datetime, end: dt.datetime, exclude_references: Iterable[str] = ()
+) -> Appointment | None:
+    """The first active appointment in `room` overlapping [start, end), with its case."""
+    return (
+        Appointment.objects.filter(room=room, is_active=True, start__lt=end, end__gt=start)
+        .exclude(case__reference__in=list(exclude_references))
+        .select_related("case")
+        .order_by("start")
+        .first()
+    )

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from checklists import casedata as cd
-from checklists import rules
+from checklists import rules, selectors
 from checklists.catalog import RuleConfig
 from checklists.models import (
+    AccessLog,
     Allergy,
     Appointment,
     Case,
@@ -46,7 +49,7 @@ def _local(moment: dt.datetime, config: RuleConfig) -> str:
     return moment.astimezone(config.time_zone).strftime("%a %d %b %Y %H:%M")
 
 
-def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig) -> None:
+def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig, rooms: dict[str, Room]) -> None:
     """Refuse any appointment overlapping another in the same room (in the batch or stored).
 
     Runs inside the import transaction after the rooms are locked, so the check and the write
@@ -72,13 +75,11 @@ def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig) -> None:
                     f"{case.reference} overlaps {other} in {room} "
                     f"({_local(other_start, config)}–{other_end.astimezone(config.time_zone):%H:%M})",
                 )
-        clash = (
-            Appointment.objects.filter(
-                room__name=room, is_active=True, start__lt=timeline.end, end__gt=timeline.start
-            )
-            .exclude(case__reference__in=[c.reference for c in cases])
-            .select_related("case")
-            .first()
+        clash = selectors.appointment_clash(
+            room=rooms[room],
+            start=timeline.start,
+            end=timeline.end,
+            exclude_references=[c.reference for c in cases],
         )
         if clash is not None:
             raise CaseConflict(
@@ -104,7 +105,7 @@ def cases_import(*, cases: Sequence[cd.CaseData], config: RuleConfig) -> ImportR
             result.rooms_created.append(name)
     # Lock the rooms so no other booking lands between the overlap check and our write.
     rooms = {room.name: room for room in Room.objects.select_for_update().filter(name__in=room_names)}
-    _check_batch(cases, config)
+    _check_batch(cases, config, rooms)
 
     users = {
         u.username: u
@@ -257,3 +258,144 @@ def _save_driver(case: Case, data: cd.DriverData | None) -> None:
     driver.confirmed_at = data.confirmed_at
     driver.full_clean()
     driver.save()
+
+
+# --- Scheduling and editing from the staff workspace ---------------------------------------------
+
+
+class SlotTaken(Exception):
+    """The room is booked at that time; the message names the other case's time."""
+
+
+class StaleEdit(Exception):
+    """Someone else saved the record after it was read; the message says who and when."""
+
+
+def _changed_by_message(record, config: RuleConfig) -> str:
+    latest = record.history.order_by("-history_date").select_related("history_user").first()
+    who = getattr(latest.history_user, "username", None) if latest else None
+    when = _local(latest.history_date, config) if latest else "just now"
+    return f"This case was changed by {who or 'someone else'} at {when} — reload to see the changes."
+
+
+def _clash_message(clash: Appointment, config: RuleConfig) -> str:
+    return (
+        f"{clash.room} is already booked {_local(clash.start, config)}–"
+        f"{clash.end.astimezone(config.time_zone):%H:%M} ({clash.case.reference})."
+    )
+
+
+def appointment_book(*, case: Case, room: Room, start: dt.datetime, config: RuleConfig) -> Appointment:
+    """Book (or move) the case's slot; refuses an overlap in the same room."""
+    end = start + dt.timedelta(minutes=config.minutes_per_level * len(case.levels))
+    with transaction.atomic():
+        # Lock the room: a concurrent booking for it waits here until we commit (PostgreSQL);
+        # on SQLite the IMMEDIATE transaction already serialises every writer.
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        clash = selectors.appointment_clash(
+            room=room, start=start, end=end, exclude_references=[case.reference]
+        )
+        if clash is not None:
+            raise SlotTaken(_clash_message(clash, config))
+        appointment = Appointment.objects.filter(case=case).first() or Appointment(case=case)
+        appointment.room, appointment.start, appointment.end, appointment.is_active = room, start, end, True
+        appointment.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                appointment.save()
+        except IntegrityError as exc:  # PostgreSQL's exclusion constraint: the last line of defence
+            raise SlotTaken(f"{room} is already booked at that time.") from exc
+    return appointment
+
+
+def _bump_version(case: Case, version: int, config: RuleConfig) -> None:
+    """Claim the edit: the UPDATE matches only if nobody saved since `version` was read."""
+    if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1):
+        raise StaleEdit(_changed_by_message(case, config))
+    case.version = version + 1
+
+
+@transaction.atomic
+def case_create(
+    *,
+    patient: dict,
+    procedure: dict,
+    room: Room | None,
+    start: dt.datetime | None,
+    config: RuleConfig,
+    reference: str = "",
+) -> Case:
+    """A new case for a new patient; scheduled when a room and start are given."""
+    patient_row = Patient(**patient)
+    patient_row.full_clean()
+    patient_row.save()
+    case = Case(
+        patient=patient_row,
+        reference=reference or _new_reference(),
+        **{**procedure, "levels": list(cd.sort_levels(procedure["levels"]))},
+    )
+    case.full_clean()
+    case.save()
+    if room is not None and start is not None:
+        appointment_book(case=case, room=room, start=start, config=config)
+        case.status = Case.Status.SCHEDULED
+        case.save(update_fields=["status", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_update(
+    *,
+    case: Case,
+    version: int,
+    patient: dict,
+    procedure: dict,
+    room: Room | None,
+    start: dt.datetime | None,
+    config: RuleConfig,
+) -> Case:
+    """Edit, reschedule or unschedule a case; refused if it changed since `version` was read."""
+    _bump_version(case, version, config)
+    for name, value in patient.items():
+        setattr(case.patient, name, value)
+    case.patient.full_clean()
+    case.patient.save()
+    for name, value in procedure.items():
+        setattr(case, name, value)
+    case.levels = list(cd.sort_levels(case.levels))
+    if room is not None and start is not None:
+        appointment_book(case=case, room=room, start=start, config=config)
+        if case.status == Case.Status.DRAFT:
+            case.status = Case.Status.SCHEDULED
+    else:
+        Appointment.objects.filter(case=case).delete()
+        if case.status == Case.Status.SCHEDULED:
+            case.status = Case.Status.DRAFT
+    case.full_clean()
+    case.save()
+    return case
+
+
+@transaction.atomic
+def case_cancel(*, case: Case, version: int, config: RuleConfig) -> Case:
+    """Cancel the case; its slot is free again, the record stays."""
+    _bump_version(case, version, config)
+    case.status = Case.Status.CANCELLED
+    case.save(update_fields=["status", "version", "updated_at"])
+    Appointment.objects.filter(case=case).update(is_active=False)
+    return case
+
+
+def _new_reference() -> str:
+    return f"PD-{secrets.token_hex(4).upper()}"
+
+
+def access_log_record(*, request, action: str, case: Case | None = None) -> None:
+    """Record that a staff member viewed patient data (PRODUCT.md non-negotiable)."""
+    AccessLog.objects.create(
+        user=request.user if request.user.is_authenticated else None,
+        case=case,
+        action=action,
+        path=request.get_full_path()[:500],
+        ip=request.META.get("REMOTE_ADDR") or None,
+    )

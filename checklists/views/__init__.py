@@ -1,0 +1,1 @@
+"""Staff workspace views, one module per area; each module lists its own `urlpatterns`."""

@@ -1,0 +1,3 @@
+"""The printable case sheet and the calendar file (being written)."""
+
+urlpatterns = []
