@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 
 from checklists import rules, selectors
 from checklists.models import Case, Room
@@ -69,11 +69,14 @@ def test_seed_demo_run_twice_creates_nothing_new(run_command):
     assert (Case.objects.count(), Room.objects.count()) == (15, 3)
 
 
-def test_demo_logins_work_with_the_printed_password(run_command, monkeypatch):
+def test_demo_logins_work_with_the_printed_password(run_command, monkeypatch, client):
     monkeypatch.setenv("DEMO_PASSWORD", "another-secret-9")
     result = run_command("seed_demo")
 
     assert "password: another-secret-9" in result.stdout
     for username in ("coordinator", "clinician", "admin"):
-        assert authenticate(username=username, password="another-secret-9") is not None
-    assert authenticate(username="admin", password="another-secret-9").is_superuser
+        response = client.post("/accounts/login/", {"username": username, "password": "another-secret-9"})
+        assert response.status_code == 302, username
+        assert response.url == "/dashboard/"
+        client.post("/accounts/logout/")
+    assert User.objects.get(username="admin").is_superuser
