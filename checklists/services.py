@@ -272,7 +272,7 @@ class StaleEdit(Exception):
 
 
 def _changed_by_message(record, config: RuleConfig) -> str:
-    latest = record.history.order_by("-history_date").select_related("history_user").first()
+    latest = record.history.order_by("-history_date", "-history_id").select_related("history_user").first()
     who = getattr(latest.history_user, "username", None) if latest else None
     when = _local(latest.history_date, config) if latest else "just now"
     return f"This case was changed by {who or 'someone else'} at {when} — reload to see the changes."

@@ -73,3 +73,21 @@ def minimal_case(
     if start:
         case["appointment"] = {"start": start, "room": room}
     return case
+
+
+@pytest.fixture
+def coordinator(db, django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("coord", password="x-unused-9")
+    user.groups.add(Group.objects.get_or_create(name="coordinator")[0])
+    return user
+
+
+@pytest.fixture
+def clinician(db, django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("dr.iris", password="x-unused-9")
+    user.groups.add(Group.objects.get_or_create(name="clinician")[0])
+    return user

@@ -1,16 +1,132 @@
-"""Create, edit, reschedule and cancel cases (being written)."""
+"""Create, edit, reschedule and cancel cases."""
 
-from django.http import HttpResponse
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
 
-from checklists.views.common import staff_required
+from checklists import services
+from checklists.catalog import load_rule_config
+from checklists.forms import CaseForm
+from checklists.models import Case
+from checklists.views.common import case_or_404, staff_required
+
+
+def _times(start: dt.datetime | None, levels: int, config) -> dict | None:
+    """End, arrival and pickup for a start and a number of levels (what the form shows)."""
+    if start is None or levels < 1:
+        return None
+    end = start + dt.timedelta(minutes=config.minutes_per_level * levels)
+    return {
+        "start": start,
+        "end": end,
+        "arrival": start - dt.timedelta(minutes=config.arrival_minutes_before),
+        "pickup": end + dt.timedelta(minutes=config.observation_minutes),
+    }
+
+
+def _save(request, form: CaseForm, config, case: Case | None):
+    """Run the create/update service; booking or version problems become form errors."""
+    data = form.cleaned_data
+    try:
+        if case is None:
+            return services.case_create(
+                patient=form.patient_fields(),
+                procedure=form.procedure_fields(),
+                room=data["room"],
+                start=data["start"],
+                config=config,
+                reference=data["reference"],
+            )
+        return services.case_update(
+            case=case,
+            version=data["version"] or 0,
+            patient=form.patient_fields(),
+            procedure=form.procedure_fields(),
+            room=data["room"],
+            start=data["start"],
+            config=config,
+        )
+    except services.SlotTaken as exc:
+        form.add_error("start", str(exc))
+    except services.StaleEdit as exc:
+        form.add_error(None, str(exc))
+    return None
 
 
 @staff_required
 def case_create(request):
-    return HttpResponse("New case")
+    config = load_rule_config()
+    form = CaseForm(request.POST or None, minutes_per_level=config.minutes_per_level)
+    if request.method == "POST" and form.is_valid():
+        case = _save(request, form, config, None)
+        if case is not None:
+            messages.success(request, f"Case {case.reference} created.")
+            return redirect("checklists:case_detail", case_uuid=case.uuid)
+    return render(request, "checklists/cases/form.html", {"form": form, "case": None, "times": None})
+
+
+@staff_required
+def case_edit(request, case_uuid):
+    case = case_or_404(case_uuid)
+    if case.status == Case.Status.CANCELLED:
+        messages.error(request, "This case is cancelled and can no longer be edited.")
+        return redirect("checklists:case_detail", case_uuid=case.uuid)
+    services.access_log_record(request=request, action="case.edit", case=case)
+    config = load_rule_config()
+    form = CaseForm(
+        request.POST or None,
+        initial=CaseForm.initial_for(case),
+        case=case,
+        minutes_per_level=config.minutes_per_level,
+    )
+    if request.method == "POST" and form.is_valid():
+        if _save(request, form, config, case) is not None:
+            messages.success(request, f"Case {case.reference} saved.")
+            return redirect("checklists:case_detail", case_uuid=case.uuid)
+    appointment = getattr(case, "appointment", None)
+    times = (
+        _times(appointment.start, len(case.levels), config) if appointment and appointment.is_active else None
+    )
+    return render(request, "checklists/cases/form.html", {"form": form, "case": case, "times": times})
+
+
+@staff_required
+@require_POST
+def case_cancel(request, case_uuid):
+    case = case_or_404(case_uuid)
+    try:
+        version = int(request.POST.get("version", ""))
+        services.case_cancel(case=case, version=version, config=load_rule_config())
+    except ValueError:
+        messages.error(request, "The cancel request was incomplete; reload the page and try again.")
+    except services.StaleEdit as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Case {case.reference} cancelled; its slot is free again.")
+    return redirect("checklists:case_detail", case_uuid=case.uuid)
+
+
+@staff_required
+def case_times_preview(request):
+    """htmx: the end, arrival and pickup times for the start and levels being typed."""
+    config = load_rule_config()
+    start = parse_datetime(request.GET.get("start", "") or "")
+    if start is not None and timezone.is_naive(start):
+        start = timezone.make_aware(start)
+    levels = len([lv for lv in request.GET.getlist("levels") if lv])
+    return render(request, "checklists/cases/partials/times.html", {"times": _times(start, levels, config)})
 
 
 urlpatterns = [
     path("cases/new/", case_create, name="case_create"),
+    path("cases/times/", case_times_preview, name="case_times_preview"),
+    path("cases/<uuid:case_uuid>/edit/", case_edit, name="case_edit"),
+    path("cases/<uuid:case_uuid>/cancel/", case_cancel, name="case_cancel"),
 ]

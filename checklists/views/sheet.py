@@ -1,3 +1,110 @@
-"""The printable case sheet and the calendar file (being written)."""
+"""The one-page printable case sheet and the appointment's calendar file."""
 
-urlpatterns = []
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+from icalendar import Alarm, Calendar, Event
+
+from checklists import rules, services
+from checklists.catalog import load_rule_config
+from checklists.selectors import case_to_data
+from checklists.views.common import case_or_404, staff_required
+
+
+def _sheet_context(case) -> dict:
+    """Everything the sheet prints, computed once by the readiness engine."""
+    config = load_rule_config()
+    data = case_to_data(case)
+    ctx = rules.build_context(data, config, timezone.now())
+    flags = rules.evaluate(data, config, ctx.as_of)
+    premedication = []
+    contrast_allergy = any(a.category == "iodinated_contrast" for a in data.allergies)
+    if ctx.timeline and contrast_allergy and data.procedure.contrast_planned:
+        premedication = sorted(
+            (ctx.timeline.start - dt.timedelta(hours=s.hours_before_start), s.drug)
+            for s in config.premedication
+        )
+    return {
+        "case": case,
+        "data": data,
+        "timeline": ctx.timeline,
+        "holds": sorted(ctx.holds, key=lambda h: (h.last_dose_on or dt.date.max, h.drug.name)),
+        "premedication": premedication,
+        "flags": flags,
+        "room": getattr(case, "appointment", None) and case.appointment.room,
+        "clinic_name": settings.CLINIC_NAME,
+        "printed_at": ctx.as_of,
+    }
+
+
+@staff_required
+def case_sheet(request, case_uuid):
+    case = case_or_404(case_uuid)
+    services.access_log_record(request=request, action="case.sheet", case=case)
+    return render(request, "checklists/sheet/sheet.html", _sheet_context(case))
+
+
+@staff_required
+def case_ics(request, case_uuid):
+    case = case_or_404(case_uuid)
+    config = load_rule_config()
+    timeline = rules.timeline_for(case_to_data(case), config)
+    if timeline is None:
+        raise Http404("This case is not scheduled yet.")
+    services.access_log_record(request=request, action="case.ics", case=case)
+    return _ics_response(case, timeline)
+
+
+def appointment_calendar(case, timeline: rules.Timeline) -> bytes:
+    """An iCalendar file: the visit from arrival to pickup, reminders the day before and at food stop."""
+    room = case.appointment.room
+    event = Event()
+    event.add("uid", f"{case.uuid}@prepdesk")
+    event.add("dtstamp", timezone.now())
+    event.add("summary", f"{case.get_kind_display()} at {settings.CLINIC_NAME}")
+    event.add("dtstart", timeline.arrival_at)
+    event.add("dtend", timeline.pickup_at)
+    event.add(
+        "location", ", ".join(part for part in (room.name, room.location, settings.CLINIC_NAME) if part)
+    )
+    local = timezone.localtime
+    event.add(
+        "description",
+        f"Arrive by {local(timeline.arrival_at):%H:%M}. "
+        f"No food, milk or juice after {local(timeline.food_stop_at):%a %d %b %H:%M}. "
+        "Clear liquids and usual medicines with sips of water until "
+        f"{local(timeline.clear_liquids_stop_at):%H:%M}. "
+        f"Your driver should collect you at about {local(timeline.pickup_at):%H:%M}.",
+    )
+    for trigger, text in (
+        (dt.timedelta(days=-1), "Tomorrow: your spine procedure. Check your fasting and medicine times."),
+        (timeline.food_stop_at - timeline.arrival_at, "Stop eating now (clear liquids are still fine)."),
+    ):
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", text)
+        alarm.add("trigger", trigger)
+        event.add_component(alarm)
+    calendar = Calendar()
+    calendar.add("prodid", "-//PrepDesk//Case appointment//EN")
+    calendar.add("version", "2.0")
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _ics_response(case, timeline: rules.Timeline) -> HttpResponse:
+    response = HttpResponse(appointment_calendar(case, timeline), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="appointment-{case.reference}.ics"'
+    return response
+
+
+urlpatterns = [
+    path("cases/<uuid:case_uuid>/sheet/", case_sheet, name="case_sheet"),
+    path("cases/<uuid:case_uuid>/appointment.ics", case_ics, name="case_ics"),
+]

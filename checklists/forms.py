@@ -1,0 +1,174 @@
+"""Forms for creating and scheduling cases. They validate and lay out; services do the writing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import phonenumbers
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from checklists import casedata as cd
+from checklists.models import REFERENCE_VALIDATOR, Case, Patient, Room
+
+LEVEL_CHOICES = [(level, level) for level in cd.LEVELS]
+MAX_LEVELS = 6
+
+
+def normalize_phone(value: str) -> str:
+    """A phone number as E.164, or a ValidationError in plain words."""
+    try:
+        number = phonenumbers.parse(value, settings.CLINIC_PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise forms.ValidationError("Enter a phone number, e.g. +1 555 123 4567.") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise forms.ValidationError("This phone number has too few or too many digits.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class CaseForm(forms.Form):
+    """Patient, procedure and slot in one form; `version` guards an edit against lost updates."""
+
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100)
+    date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    sex = forms.ChoiceField(choices=Patient._meta.get_field("sex").choices, initial="unknown")
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=30, required=False, help_text="With country code if not local.")
+    language = forms.ChoiceField(choices=Patient._meta.get_field("language").choices, initial="en")
+
+    reference = forms.CharField(
+        max_length=64, required=False, validators=[REFERENCE_VALIDATOR], help_text="Leave empty to number it."
+    )
+    kind = forms.ChoiceField(choices=Case._meta.get_field("kind").choices, initial="vertebroplasty")
+    levels = forms.MultipleChoiceField(
+        choices=LEVEL_CHOICES,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "level-choice"}),
+        help_text="In spinal order; about an hour each.",
+    )
+    anesthesia = forms.ChoiceField(
+        label="Anaesthesia", choices=Case._meta.get_field("anesthesia").choices, initial="local_sedation"
+    )
+    contrast_planned = forms.BooleanField(required=False, initial=True, label="Contrast planned")
+
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(is_active=True), required=False)
+    start = forms.DateTimeField(
+        required=False,
+        label="Start time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Clinic time.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, case: Case | None = None, minutes_per_level: int = 60, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.minutes_per_level = minutes_per_level
+        if case is not None:
+            self.fields["reference"].disabled = True
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Fieldset(
+                "Patient",
+                Row(Column("first_name"), Column("last_name")),
+                Row(Column("date_of_birth"), Column("sex"), Column("language")),
+                Row(Column("email"), Column("phone")),
+            ),
+            Fieldset(
+                "Procedure",
+                Row(Column("reference"), Column("kind"), Column("anesthesia")),
+                "levels",
+                "contrast_planned",
+            ),
+            Fieldset("Slot", Row(Column("room"), Column("start"))),
+            "version",
+            Submit("save", "Save case" if case else "Create case", css_class="btn-lg"),
+        )
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data["phone"].strip()
+        return normalize_phone(value) if value else ""
+
+    def clean_date_of_birth(self) -> dt.date:
+        born = self.cleaned_data["date_of_birth"]
+        if born >= timezone.localdate():
+            raise forms.ValidationError("The date of birth must be in the past.")
+        return born
+
+    def clean_levels(self) -> list[str]:
+        levels = self.cleaned_data["levels"]
+        if len(levels) > MAX_LEVELS:
+            raise forms.ValidationError(f"Choose at most {MAX_LEVELS} levels.")
+        return list(cd.sort_levels(levels))
+
+    def clean_reference(self) -> str:
+        reference = self.cleaned_data.get("reference", "").strip()
+        if self.case is None and reference and Case.objects.filter(reference=reference).exists():
+            raise forms.ValidationError("Another case already has this reference.")
+        return reference
+
+    def clean(self) -> dict:
+        data = super().clean()
+        room, start = data.get("room"), data.get("start")
+        if bool(room) != bool(start):
+            self.add_error("start" if room else "room", "Choose both a room and a start time, or neither.")
+        elif room and start and data.get("levels"):
+            self._check_slot(room, start, len(data["levels"]))
+        return data
+
+    def _check_slot(self, room: Room, start: dt.datetime, levels: int) -> None:
+        unchanged = (
+            self.case is not None
+            and getattr(self.case, "appointment", None) is not None
+            and self.case.appointment.start == start
+        )
+        if start < timezone.now() and not unchanged:
+            self.add_error("start", "Choose a start time in the future.")
+            return
+        local_start = timezone.localtime(start)
+        local_end = timezone.localtime(start + dt.timedelta(minutes=self.minutes_per_level * levels))
+        if (
+            local_start.time() < room.opens_at
+            or local_end.date() != local_start.date()
+            or (local_end.time() > room.closes_at)
+        ):
+            self.add_error(
+                "start",
+                f"{room} is open {room.opens_at:%H:%M}–{room.closes_at:%H:%M}; this case would run "
+                f"{local_start:%H:%M}–{local_end:%H:%M}.",
+            )
+
+    def patient_fields(self) -> dict:
+        keys = ("first_name", "last_name", "date_of_birth", "sex", "email", "phone", "language")
+        return {key: self.cleaned_data[key] for key in keys}
+
+    def procedure_fields(self) -> dict:
+        keys = ("kind", "levels", "anesthesia", "contrast_planned")
+        return {key: self.cleaned_data[key] for key in keys}
+
+    @classmethod
+    def initial_for(cls, case: Case) -> dict:
+        patient = case.patient
+        appointment = getattr(case, "appointment", None)
+        active = appointment is not None and appointment.is_active
+        return {
+            "first_name": patient.first_name,
+            "last_name": patient.last_name,
+            "date_of_birth": patient.date_of_birth,
+            "sex": patient.sex,
+            "email": patient.email,
+            "phone": patient.phone,
+            "language": patient.language,
+            "reference": case.reference,
+            "kind": case.kind,
+            "levels": case.levels,
+            "anesthesia": case.anesthesia,
+            "contrast_planned": case.contrast_planned,
+            "room": appointment.room_id if active else None,
+            "start": timezone.localtime(appointment.start) if active else None,
+            "version": case.version,
+        }
