@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint pytest clean
+.PHONY: run test lint browser pytest clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,11 @@ lint: $(VENV)/.dev-deps .env
 pytest: $(VENV)/.dev-deps .env
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: lint pytest
+# Browser tests use Debian's chromium; install it when possible (CI is root), else they skip.
+browser:
+	@bash .ci/ensure-chromium || echo "Browser tests will be skipped here (no chromium)."
+
+test: lint browser pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

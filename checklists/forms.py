@@ -6,6 +6,7 @@ import datetime as dt
 
 import phonenumbers
 from crispy_forms.helper import FormHelper
+from crispy_forms.bootstrap import InlineCheckboxes
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.conf import settings
@@ -81,7 +82,7 @@ class CaseForm(forms.Form):
             Fieldset(
                 "Procedure",
                 Row(Column("reference"), Column("kind"), Column("anesthesia")),
-                "levels",
+                InlineCheckboxes("levels"),
                 "contrast_planned",
             ),
             Fieldset("Slot", Row(Column("room"), Column("start"))),

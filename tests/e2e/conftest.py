@@ -1,0 +1,94 @@
+"""Browser tests: Playwright drives Debian's Chromium (found on PATH) against a live server.
+
+No browser is ever downloaded: `.ci/ensure-chromium` installs Debian's package. Without it the
+tests are skipped on a laptop and fail in CI, where a browser must prove the pages work.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "e2e-pass-Word-42"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        message = "Debian's chromium is not installed (run .ci/ensure-chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def clinical_defaults(transactional_db):
+    """Transactional tests flush the database between tests; put the clinic's rule data back."""
+    from importlib import import_module
+
+    import_module("checklists.migrations.0002_clinical_defaults").load_defaults(apps, None)
+
+
+@pytest.fixture
+def browser_page(chromium_path, live_server, clinical_defaults, monkeypatch):
+    """A fresh browser page at the live server; Playwright's loop lives only inside this test."""
+    from playwright.sync_api import sync_playwright
+
+    # The sync API keeps an event loop on this thread; the test's own ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def staff(transactional_db, django_user_model):
+    """A coordinator and a clinician who log in through the real login page."""
+    users = {}
+    for role, username in (("coordinator", "cora"), ("clinician", "dr.kim")):
+        user = django_user_model.objects.create_user(username, password=PASSWORD)
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        users[role] = user
+    return users
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard/**")
+
+
+def log_out(page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/accounts/login/**")
