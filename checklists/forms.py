@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import phonenumbers
-from crispy_forms.helper import FormHelper
 from crispy_forms.bootstrap import InlineCheckboxes
+from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.conf import settings

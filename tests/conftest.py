@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 
 from checklists.catalog import RuleConfig, load_rule_config
@@ -27,7 +29,7 @@ class CommandResult:
 
 
 @pytest.fixture
-def run_command(capsys):
+def run_command(capsys, clinical_defaults):
     """Run a management command as the shell would: exit code, stdout and stderr."""
 
     def run(name: str, *args: str) -> CommandResult:
@@ -57,7 +59,14 @@ def write_cases(tmp_path):
 
 
 @pytest.fixture
-def config(db) -> RuleConfig:
+def clinical_defaults(db) -> None:
+    """The clinic's rule data. A transactional test flushes the database afterwards, taking the
+    migration-loaded rows with it, so put them back (idempotently) for whoever needs them."""
+    import_module("checklists.migrations.0002_clinical_defaults").load_defaults(apps, None)
+
+
+@pytest.fixture
+def config(clinical_defaults) -> RuleConfig:
     return load_rule_config()
 
 

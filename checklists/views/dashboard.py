@@ -1,22 +1,72 @@
-"""Dashboard and day schedule (being written)."""
+"""The dashboard (which upcoming cases are not ready, why, and who must act) and the day schedule."""
 
-from django.http import HttpResponse
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.utils import timezone
+from django.views.generic import TemplateView
 
-from checklists.views.common import staff_required
+from checklists import selectors_dashboard, services
+from checklists.catalog import load_rule_config
+from checklists.forms_dashboard import DashboardFilterForm, ScheduleDateForm
+from checklists.views.common import StaffRequiredMixin
+
+PAGE_SIZE = 50
 
 
-@staff_required
-def dashboard(request):
-    return HttpResponse("Dashboard")
+class DashboardView(StaffRequiredMixin, TemplateView):
+    """Upcoming cases by day with their readiness, and the cases still waiting for a slot."""
+
+    template_name = "checklists/dashboard/dashboard.html"
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        form = DashboardFilterForm(request.GET, today=timezone.localdate())
+        filters = form.filters()
+        upcoming, unscheduled = selectors_dashboard.dashboard_rows(
+            filters=filters, as_of=timezone.now(), config=load_rule_config()
+        )
+        services.access_log_record(request=request, action="dashboard")
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                filters=filters,
+                page=Paginator(upcoming, PAGE_SIZE).get_page(request.GET.get("page")),
+                unscheduled=Paginator(unscheduled, PAGE_SIZE).get_page(request.GET.get("unscheduled_page")),
+            )
+        )
 
 
-@staff_required
-def schedule(request):
-    return HttpResponse("Schedule")
+class ScheduleView(StaffRequiredMixin, TemplateView):
+    """One day per room: cases in time order and the free time between them."""
+
+    template_name = "checklists/dashboard/schedule.html"
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        today = timezone.localdate()
+        query = ScheduleDateForm(request.GET)
+        day = query.day(today)
+        if query.errors:
+            messages.warning(request, "That date could not be read (use YYYY-MM-DD); showing today.")
+        rooms = selectors_dashboard.day_schedule(day=day, as_of=timezone.now(), config=load_rule_config())
+        services.access_log_record(request=request, action="schedule")
+        return self.render_to_response(
+            self.get_context_data(
+                day=day,
+                rooms=rooms,
+                form=ScheduleDateForm(initial={"date": day}),
+                previous_day=day - dt.timedelta(days=1),
+                next_day=day + dt.timedelta(days=1),
+                is_today=day == today,
+            )
+        )
 
 
 urlpatterns = [
-    path("dashboard/", dashboard, name="dashboard"),
-    path("schedule/", schedule, name="schedule"),
+    path("dashboard/", DashboardView.as_view(), name="dashboard"),
+    path("schedule/", ScheduleView.as_view(), name="schedule"),
 ]

@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -45,15 +44,7 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-def clinical_defaults(transactional_db):
-    """Transactional tests flush the database between tests; put the clinic's rule data back."""
-    from importlib import import_module
-
-    import_module("checklists.migrations.0002_clinical_defaults").load_defaults(apps, None)
-
-
-@pytest.fixture
-def browser_page(chromium_path, live_server, clinical_defaults, monkeypatch):
+def browser_page(chromium_path, live_server, transactional_db, clinical_defaults, monkeypatch):
     """A fresh browser page at the live server; Playwright's loop lives only inside this test."""
     from playwright.sync_api import sync_playwright
 

@@ -1,0 +1,114 @@
+"""The dashboard's filters and the day schedule's date picker (GET forms: they only read)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.http import QueryDict
+from django.urls import reverse
+
+from checklists.models import Room
+from checklists.selectors_dashboard import OWNERS, DashboardFilters
+
+# How far ahead the dashboard looks by default, and the longest range it evaluates at once
+# (every case in the range is judged on each request). Screen settings, not clinical numbers.
+DEFAULT_DAYS_AHEAD = 14
+MAX_RANGE_DAYS = 92
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+class DashboardFilterForm(forms.Form):
+    from_date = forms.DateField(label="From", required=False, widget=_date_input())
+    to_date = forms.DateField(label="To", required=False, widget=_date_input())
+    q = forms.CharField(label="Patient or reference", required=False, max_length=100)
+    room = forms.ModelChoiceField(
+        label="Room",
+        queryset=Room.objects.order_by("name"),
+        to_field_name="name",
+        required=False,
+        empty_label="Any room",
+    )
+    owner = forms.ChoiceField(
+        label="Open flag for",
+        required=False,
+        choices=[("", "Anyone"), *((owner, owner.capitalize()) for owner in OWNERS)],
+    )
+    not_ready = forms.BooleanField(label="Not ready only", required=False)
+
+    def __init__(self, data: QueryDict, *, today: dt.date) -> None:
+        # Fill the dates the user left out, so the inputs show the range actually listed.
+        data = data.copy()
+        if not data.get("from_date"):
+            data["from_date"] = today.isoformat()
+        if not data.get("to_date"):
+            try:
+                first = dt.date.fromisoformat(data["from_date"])
+            except ValueError:
+                first = today
+            data["to_date"] = (first + dt.timedelta(days=DEFAULT_DAYS_AHEAD)).isoformat()
+        super().__init__(data)
+        self.today = today
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_action = reverse("checklists:dashboard")
+        self.helper.attrs = {"aria-label": "Filter cases"}
+        self.helper.layout = Layout(
+            Row(
+                Column("from_date", css_class="col-6 col-md-3 col-xl-2"),
+                Column("to_date", css_class="col-6 col-md-3 col-xl-2"),
+                Column("q", css_class="col-12 col-md-6 col-xl-3"),
+                Column("room", css_class="col-6 col-md-4 col-xl-2"),
+                Column("owner", css_class="col-6 col-md-4 col-xl-2"),
+                Column("not_ready", css_class="col-12 col-md-4 col-xl-1 d-flex align-items-center"),
+            ),
+            StrictButton("Show cases", type="submit", css_class="btn-primary"),
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first, last = cleaned.get("from_date"), cleaned.get("to_date")
+        if first and last and last < first:
+            self.add_error("to_date", "Choose a date on or after the From date.")
+        elif first and last and (last - first).days >= MAX_RANGE_DAYS:
+            self.add_error("to_date", f"Choose at most {MAX_RANGE_DAYS} days at a time.")
+        return cleaned
+
+    def filters(self) -> DashboardFilters:
+        """The valid filters; a field with an error falls back to its default."""
+        self.is_valid()
+        data = self.cleaned_data
+        first = data.get("from_date") or self.today
+        return DashboardFilters(
+            from_date=first,
+            to_date=data.get("to_date") or first + dt.timedelta(days=DEFAULT_DAYS_AHEAD),
+            not_ready=bool(data.get("not_ready")),
+            owner=data.get("owner") or "",
+            room=data.get("room"),
+            search=(data.get("q") or "").strip(),
+        )
+
+
+class ScheduleDateForm(forms.Form):
+    date = forms.DateField(label="Day", required=False, widget=_date_input())
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_action = reverse("checklists:schedule")
+        self.helper.form_class = "d-flex align-items-end gap-2"
+        self.helper.attrs = {"aria-label": "Choose a day"}
+        self.helper.layout = Layout(
+            "date", StrictButton("Show day", type="submit", css_class="btn-primary mb-3")
+        )
+
+    def day(self, today: dt.date) -> dt.date:
+        """The requested day, or `today` when none (or an unreadable one) was given."""
+        return (self.cleaned_data.get("date") if self.is_valid() else None) or today

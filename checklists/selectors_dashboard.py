@@ -1,0 +1,200 @@
+"""The reads behind the dashboard and the day schedule: cases with their flags, in fixed queries.
+
+Readiness is computed, not stored, so the cases of a date range are loaded and evaluated once
+(`selectors.case_queryset` + `rules.evaluate`) and the readiness filters are applied in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from django.db.models import Q, QuerySet
+
+from checklists import rules, selectors
+from checklists.catalog import RuleConfig
+from checklists.models import Case, Room
+
+OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    """What the coordinator asked for; dates are clinic-local and both inclusive."""
+
+    from_date: dt.date
+    to_date: dt.date
+    not_ready: bool = False
+    owner: str = ""  # one of OWNERS, or "" for anyone
+    room: Room | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case with its open flags (sorted by the engine) and what the lists show about them."""
+
+    case: Case
+    flags: tuple[rules.Flag, ...]
+    tz: dt.tzinfo
+    is_gap: ClassVar[bool] = False  # told apart from `Gap` in the schedule's templates
+
+    @property
+    def ready(self) -> bool:
+        return rules.is_ready(self.flags)
+
+    @property
+    def blockers(self) -> int:
+        return sum(flag.severity == rules.BLOCKER for flag in self.flags)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.flags) - self.blockers
+
+    @property
+    def overdue(self) -> int:
+        return sum(flag.overdue for flag in self.flags)
+
+    @property
+    def top_flag(self) -> rules.Flag | None:
+        """The most urgent open flag: the first in the engine's sort order."""
+        return self.flags[0] if self.flags else None
+
+    @property
+    def start(self) -> dt.datetime | None:
+        appointment = getattr(self.case, "appointment", None)
+        return appointment.start if appointment is not None else None
+
+    @property
+    def day(self) -> dt.date | None:
+        """The appointment's date in the clinic time zone (for grouping by day)."""
+        return self.start.astimezone(self.tz).date() if self.start else None
+
+    def has_owner(self, owner: str) -> bool:
+        return any(flag.owner == owner for flag in self.flags)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A free stretch of a room's opening hours."""
+
+    start: dt.datetime
+    end: dt.datetime
+    is_gap: ClassVar[bool] = True
+
+    @property
+    def length(self) -> str:
+        """How long, in words: "2 h 30 min", "45 min"."""
+        hours, minutes = divmod(int((self.end - self.start).total_seconds() // 60), 60)
+        if not hours:
+            return f"{minutes} min"
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@dataclass(frozen=True)
+class RoomDay:
+    """One room's day: its cases in time order with the free gaps between them."""
+
+    room: Room
+    opens: dt.datetime
+    closes: dt.datetime
+    entries: tuple[CaseRow | Gap, ...]
+
+    @property
+    def case_count(self) -> int:
+        return sum(isinstance(entry, CaseRow) for entry in self.entries)
+
+
+def day_bounds(first: dt.date, last: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """[00:00 on `first`, 00:00 after `last`) in the clinic time zone, as aware datetimes."""
+    return (
+        dt.datetime.combine(first, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    )
+
+
+def _search_q(search: str) -> Q:
+    """Every word must match the patient's first or last name or the case reference."""
+    query = Q()
+    for word in search.replace(",", " ").split():
+        query &= (
+            Q(patient__first_name__icontains=word)
+            | Q(patient__last_name__icontains=word)
+            | Q(reference__icontains=word)
+        )
+    return query
+
+
+def _rows(queryset: QuerySet[Case], *, as_of: dt.datetime, config: RuleConfig) -> list[CaseRow]:
+    cases = list(queryset)
+    flags = selectors.cases_evaluate(cases, as_of=as_of, config=config)
+    return [CaseRow(case=case, flags=flags[case.pk], tz=config.time_zone) for case in cases]
+
+
+def _keep(row: CaseRow, filters: DashboardFilters) -> bool:
+    return (not filters.not_ready or not row.ready) and (not filters.owner or row.has_owner(filters.owner))
+
+
+def dashboard_rows(
+    *, filters: DashboardFilters, as_of: dt.datetime, config: RuleConfig
+) -> tuple[list[CaseRow], list[CaseRow]]:
+    """(upcoming, unscheduled): the range's active cases by start, and draft cases without a slot.
+
+    One case query for both lists (plus the engine's prefetches), whatever their length.
+    """
+    start, end = day_bounds(filters.from_date, filters.to_date, config.time_zone)
+    in_range = Q(
+        status__in=[Case.Status.DRAFT, Case.Status.SCHEDULED],
+        appointment__is_active=True,
+        appointment__start__gte=start,
+        appointment__start__lt=end,
+    )
+    if filters.room is not None:
+        in_range &= Q(appointment__room=filters.room)
+    unscheduled = Q(status=Case.Status.DRAFT, appointment__isnull=True)
+    queryset = (
+        selectors.case_queryset()
+        .filter(in_range | unscheduled)
+        .filter(_search_q(filters.search))
+        .order_by("appointment__start", "appointment__room__name", "created_at", "pk")
+    )
+    rows = [row for row in _rows(queryset, as_of=as_of, config=config) if _keep(row, filters)]
+    return [row for row in rows if row.start], [row for row in rows if not row.start]
+
+
+def day_schedule(*, day: dt.date, as_of: dt.datetime, config: RuleConfig) -> list[RoomDay]:
+    """Each active room (and any other room holding a case that day), by name, with its gaps."""
+    tz = config.time_zone
+    start, end = day_bounds(day, day, tz)
+    queryset = (
+        selectors.case_queryset()
+        .exclude(status=Case.Status.CANCELLED)
+        .filter(appointment__is_active=True, appointment__start__gte=start, appointment__start__lt=end)
+        .order_by("appointment__start", "pk")
+    )
+    rows = _rows(queryset, as_of=as_of, config=config)
+    rooms = {room.pk: room for room in Room.objects.filter(is_active=True)}
+    rooms.update({row.case.appointment.room.pk: row.case.appointment.room for row in rows})
+    return [
+        _room_day(room, day, tz, [row for row in rows if row.case.appointment.room.pk == room.pk])
+        for room in sorted(rooms.values(), key=lambda room: room.name)
+    ]
+
+
+def _room_day(room: Room, day: dt.date, tz: dt.tzinfo, rows: Iterable[CaseRow]) -> RoomDay:
+    """Interleave the room's cases (in start order) with the free time around them."""
+    opens = dt.datetime.combine(day, room.opens_at, tzinfo=tz)
+    closes = dt.datetime.combine(day, room.closes_at, tzinfo=tz)
+    entries: list[CaseRow | Gap] = []
+    free_from = opens
+    for row in rows:
+        appointment = row.case.appointment
+        if appointment.start > free_from and free_from < closes:
+            entries.append(Gap(free_from, min(appointment.start, closes)))
+        entries.append(row)
+        free_from = max(free_from, appointment.end)
+    if free_from < closes:
+        entries.append(Gap(free_from, closes))
+    return RoomDay(room=room, opens=opens, closes=closes, entries=tuple(entries))

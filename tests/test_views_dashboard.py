@@ -1,0 +1,385 @@
+"""The dashboard (upcoming cases, their readiness and filters) and the day schedule per room."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+
+from checklists import casedata as cd
+from checklists import services
+from checklists.models import AccessLog, Case
+from tests.factories import full_case, store_cases
+
+pytestmark = pytest.mark.django_db
+UTC = dt.UTC
+NOW = dt.datetime(2026, 3, 9, 12, 0, tzinfo=UTC)  # Monday; the clinic zone is UTC unless a test says so
+TODAY = NOW.date()
+
+# Whatever the number of cases: session, user, groups (role check), 4 for the clinic's rule data,
+# 5 for the cases with what the engine reads (both lists at once), the access log row, the rooms
+# (the filter's choices; the schedule's columns), and the session save (3, in a savepoint).
+DASHBOARD_QUERIES = 17
+SCHEDULE_QUERIES = 17
+
+
+@pytest.fixture(autouse=True)
+def frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    user = django_user_model.objects.create_user("dash.coordinator")
+    user.groups.add(Group.objects.get_or_create(name="coordinator")[0])
+    client.force_login(user)
+    return client
+
+
+def at(days: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(TODAY + dt.timedelta(days=days), dt.time(hour, minute), tzinfo=UTC)
+
+
+def ready_case(
+    reference: str,
+    start: dt.datetime | None,
+    *,
+    room: str = "IR Suite 1",
+    first: str = "Ruth",
+    last: str = "Ready",
+    levels: tuple[str, ...] = ("L1",),
+) -> cd.CaseData:
+    """A case with nothing left to do (no flag at all) when `start` is given."""
+    return cd.CaseData(
+        reference=reference,
+        patient=cd.PatientData(first, last, dt.date(1945, 5, 1), sex="male"),
+        procedure=cd.ProcedureData(levels=levels),
+        appointment=cd.AppointmentData(start=start, room=room) if start else None,
+        intake=cd.IntakeData(
+            submitted_at=NOW - dt.timedelta(days=1),
+            medications_complete=True,
+            no_known_allergies=True,
+            fasting_acknowledged=True,
+            can_lie_prone=True,
+        ),
+        driver=cd.DriverData("Sam", "+15551234567", confirmed_at=NOW - dt.timedelta(hours=1)),
+        labs=(cd.LabData("inr", 1.0, TODAY), cd.LabData("platelets", 220, TODAY)),
+    )
+
+
+def store(*cases: cd.CaseData, config) -> None:
+    services.cases_import(cases=list(cases), config=config)
+
+
+def row(response, reference: str) -> str:
+    """The HTML of the table row showing `reference` (fails if it is not on the page)."""
+    match = re.search(rf'<tr[^>]*data-case="{re.escape(reference)}".*?</tr>', response.content.decode(), re.S)
+    assert match, f"{reference} is not listed"
+    return match.group(0)
+
+
+def listed(response) -> list[str]:
+    return re.findall(r'data-case="([^"]+)"', response.content.decode())
+
+
+def section(response, heading_id: str) -> str:
+    html = response.content.decode()
+    start = html.index(f'id="{heading_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+# --- Who may look ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/dashboard/", "/schedule/"])
+def test_anonymous_visitors_are_sent_to_the_login_page_and_back(client, url):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.url == f"/accounts/login/?next={url}"
+
+
+@pytest.mark.parametrize("url", ["/dashboard/", "/schedule/"])
+def test_a_user_in_no_staff_group_is_refused(client, django_user_model, url):
+    client.force_login(django_user_model.objects.create_user("visitor"))
+
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize(("url", "action"), [("/dashboard/", "dashboard"), ("/schedule/", "schedule")])
+def test_every_look_at_the_dashboard_or_schedule_is_logged(staff_client, url, action):
+    staff_client.get(url)
+
+    log = AccessLog.objects.get()
+    assert (log.action, log.user.username, log.path) == (action, "dash.coordinator", url)
+
+
+# --- Dashboard: what a row says -------------------------------------------------------------------
+
+
+def test_an_upcoming_case_shows_its_readiness_counts_and_most_urgent_flag(staff_client, config):
+    store(full_case("C-1", at(2, 9)), config=config)
+
+    response = staff_client.get("/dashboard/")
+
+    case = Case.objects.get(reference="C-1")
+    html = row(response, "C-1")
+    assert "Not ready" in html
+    assert f'href="/cases/{case.uuid}/"' in html
+    assert "Lee-C-1, Ann" in html
+    assert "T12, L1" in html
+    assert "09:00" in html and "IR Suite 1" in html
+    # The blocker due first: without an eGFR apixaban stops after Saturday; six blockers, two warnings.
+    assert 'data-flag-code="ANTICOAGULANT_HOLD_PLAN"' in html
+    assert "Clinician" in html and "due Sat 7 Mar 00:00" in html
+    assert re.findall(r'<td class="text-end">(\d+)</td>', html) == ["6", "2"]
+    assert "Wednesday 11 March 2026" in response.content.decode()  # the day heading
+
+
+def test_overdue_flags_are_marked_in_words(staff_client, config):
+    store(full_case("C-1", at(2, 9)), config=config)
+
+    html = row(staff_client.get("/dashboard/"), "C-1")
+
+    assert "row-overdue" in html
+    assert "Overdue" in html
+
+
+def test_a_case_with_nothing_left_to_do_shows_ready_and_no_open_flag(staff_client, config):
+    store(ready_case("R-1", at(1, 8)), config=config)
+
+    html = row(staff_client.get("/dashboard/"), "R-1")
+
+    assert "Ready" in html and "Not ready" not in html
+    assert "None open" in html
+    assert "Overdue" not in html
+
+
+def test_the_page_offers_a_new_case_button(staff_client):
+    assert 'href="/cases/new/"' in staff_client.get("/dashboard/").content.decode()
+
+
+def test_cases_are_grouped_by_day_in_time_order(staff_client, config):
+    store(
+        ready_case("LATE", at(1, 14), last="Late"),
+        ready_case("EARLY", at(1, 8), last="Early"),
+        ready_case("NEXT", at(3, 8), last="Next"),
+        config=config,
+    )
+
+    response = staff_client.get("/dashboard/")
+
+    assert listed(response) == ["EARLY", "LATE", "NEXT"]
+    html = response.content.decode()
+    assert html.index("Tuesday 10 March 2026") < html.index("EARLY") < html.index("Thursday 12 March 2026")
+
+
+def test_cancelled_cases_are_never_shown(staff_client, config):
+    store(ready_case("GONE", at(1, 8)), ready_case("DRAFT-GONE", None), config=config)
+    for case in Case.objects.all():
+        services.case_cancel(case=case, version=case.version, config=config)
+
+    assert listed(staff_client.get("/dashboard/")) == []
+    assert listed(staff_client.get(f"/schedule/?date={TODAY + dt.timedelta(days=1)}")) == []
+
+
+# --- Dashboard: filters ---------------------------------------------------------------------------
+
+
+def test_the_default_range_is_today_and_the_next_fourteen_days(staff_client, config):
+    store(
+        ready_case("EARLIER-TODAY", at(0, 8)),
+        ready_case("DAY-14", at(14, 17)),
+        ready_case("DAY-15", at(15, 8)),
+        ready_case("YESTERDAY", at(-1, 8)),
+        config=config,
+    )
+
+    assert listed(staff_client.get("/dashboard/")) == ["EARLIER-TODAY", "DAY-14"]
+
+
+def test_a_chosen_date_range_lists_only_its_days(staff_client, config):
+    store(
+        ready_case("D1", at(1, 8)), ready_case("D20", at(20, 8)), ready_case("D30", at(30, 8)), config=config
+    )
+
+    response = staff_client.get("/dashboard/", {"from_date": "2026-03-20", "to_date": "2026-03-29"})
+
+    assert listed(response) == ["D20"]
+
+
+def test_a_range_ending_before_it_starts_is_refused_and_the_default_shown(staff_client, config):
+    store(ready_case("D1", at(1, 8)), config=config)
+
+    response = staff_client.get("/dashboard/", {"from_date": "2026-03-20", "to_date": "2026-03-01"})
+
+    assert response.status_code == 200
+    assert "Choose a date on or after the From date." in response.content.decode()
+    assert listed(response) == []  # 20 March plus the default fortnight
+
+
+def test_not_ready_only_hides_ready_cases(staff_client, config):
+    store(ready_case("READY", at(1, 8)), full_case("BLOCKED", at(2, 8)), config=config)
+
+    assert listed(staff_client.get("/dashboard/")) == ["READY", "BLOCKED"]
+    assert listed(staff_client.get("/dashboard/", {"not_ready": "on"})) == ["BLOCKED"]
+
+
+@pytest.mark.parametrize(
+    ("owner", "expected"),
+    [("patient", ["NO-DRIVER"]), ("coordinator", ["UNCONFIRMED"]), ("clinician", ["PRONE"])],
+)
+def test_the_owner_filter_keeps_cases_with_an_open_flag_for_that_owner(staff_client, config, owner, expected):
+    ready = ready_case("READY", at(1, 8))
+    store(
+        ready,
+        dataclasses.replace(ready_case("NO-DRIVER", at(1, 10)), driver=None),
+        dataclasses.replace(
+            ready_case("UNCONFIRMED", at(1, 12)), driver=cd.DriverData("Sam", "+15551234567")
+        ),
+        dataclasses.replace(
+            ready_case("PRONE", at(1, 14)), intake=dataclasses.replace(ready.intake, can_lie_prone=False)
+        ),
+        config=config,
+    )
+
+    assert listed(staff_client.get("/dashboard/", {"owner": owner})) == expected
+
+
+def test_the_room_filter_keeps_that_rooms_cases(staff_client, config):
+    store(ready_case("ONE", at(1, 8)), ready_case("TWO", at(1, 8), room="IR Suite 2"), config=config)
+
+    assert listed(staff_client.get("/dashboard/", {"room": "IR Suite 2"})) == ["TWO"]
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [("okaf", ["A-100"]), ("MARGARET", ["A-100"]), ("b-2", ["B-200"]), ("Okafor, Margaret", ["A-100"])],
+)
+def test_search_matches_patient_names_and_references(staff_client, config, search, expected):
+    store(
+        ready_case("A-100", at(1, 8), first="Margaret", last="Okafor"),
+        ready_case("B-200", at(1, 10), first="Harold", last="Lindqvist"),
+        config=config,
+    )
+
+    assert listed(staff_client.get("/dashboard/", {"q": search})) == expected
+
+
+def test_unscheduled_cases_are_listed_apart_with_their_blockers(staff_client, config):
+    store(ready_case("SLOTTED", at(1, 8)), ready_case("WAITING", None, last="Waiting"), config=config)
+
+    response = staff_client.get("/dashboard/")
+
+    waiting = section(response, "unscheduled-heading")
+    assert 'data-case="WAITING"' in waiting and 'data-case="SLOTTED"' not in waiting
+    assert "Not ready" in row(response, "WAITING")
+    assert re.findall(r'<td class="text-end">(\d+)</td>', row(response, "WAITING")) == ["1", "0"]
+
+
+def test_fifty_one_cases_make_two_pages_and_page_links_keep_the_filters(staff_client, config):
+    store_cases(51, config, at(1, 0))
+
+    first = staff_client.get("/dashboard/", {"not_ready": "on"})
+    second = staff_client.get("/dashboard/", {"not_ready": "on", "page": "2"})
+
+    assert len(listed(first)) == 50
+    assert listed(second) == ["Q-050"]
+    assert "Page 1 of 2" in first.content.decode()
+    assert 'href="?not_ready=on&amp;page=2"' in first.content.decode()
+
+
+@pytest.mark.parametrize("count", [1, 55])
+def test_the_dashboard_costs_the_same_queries_for_one_case_or_fifty_five(
+    staff_client, config, django_assert_num_queries, count
+):
+    store_cases(count, config, at(1, 8))
+    store(ready_case("WAITING", None), config=config)
+
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        response = staff_client.get("/dashboard/")
+
+    assert len(listed(response)) == min(count, 50) + 1
+
+
+# --- Day schedule ---------------------------------------------------------------------------------
+
+
+def test_the_schedule_shows_each_rooms_cases_in_time_order_with_the_free_time_between(staff_client, config):
+    store(
+        ready_case("AFTERNOON", at(1, 14), last="Afternoon"),
+        ready_case("MORNING", at(1, 10), last="Morning", levels=("T12", "L1")),
+        ready_case("OTHER-ROOM", at(1, 9), room="IR Suite 2"),
+        config=config,
+    )
+
+    response = staff_client.get("/schedule/", {"date": "2026-03-10"})
+
+    html = response.content.decode()
+    suite_1 = section(response, f"room-{Case.objects.get(reference='MORNING').appointment.room.pk}")
+    assert re.findall(r'data-case="([^"]+)"', suite_1) == ["MORNING", "AFTERNOON"]
+    free = re.findall(r"Free \d\d:\d\d–\d\d:\d\d", suite_1)
+    assert free == ["Free 08:00–10:00", "Free 12:00–14:00", "Free 15:00–18:00"]
+    assert "10:00–12:00" in row(response, "MORNING")
+    assert "Ready" in row(response, "MORNING")
+    assert html.index("IR Suite 1") < html.index("IR Suite 2")
+    assert "Tuesday 10 March 2026" in html
+
+
+def test_a_room_without_cases_is_free_all_day(staff_client, config):
+    store(ready_case("X", at(5, 9)), config=config)
+
+    assert "Free 08:00–18:00" in staff_client.get("/schedule/").content.decode()
+
+
+def test_the_schedule_defaults_to_today_and_links_the_days_around_it(staff_client):
+    html = staff_client.get("/schedule/").content.decode()
+
+    assert "Monday 9 March 2026" in html
+    assert 'href="/schedule/?date=2026-03-08"' in html
+    assert 'href="/schedule/?date=2026-03-10"' in html
+
+
+@pytest.mark.parametrize("value", ["tomorrow", "2026-02-30"])
+def test_an_unreadable_date_shows_a_message_and_todays_schedule(staff_client, value):
+    response = staff_client.get("/schedule/", {"date": value})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "That date could not be read (use YYYY-MM-DD); showing today." in html
+    assert "Monday 9 March 2026" in html
+
+
+@pytest.mark.parametrize("count", [1, 55])
+def test_the_schedule_costs_the_same_queries_for_one_case_or_many(
+    staff_client, config, django_assert_num_queries, count
+):
+    store_cases(count, config, at(1, 0))
+
+    with django_assert_num_queries(SCHEDULE_QUERIES):
+        response = staff_client.get("/schedule/", {"date": "2026-03-10"})
+
+    assert len(listed(response)) == min(count, 12)
+
+
+# --- The clinic's time zone -----------------------------------------------------------------------
+
+
+def test_days_and_free_time_follow_the_clinic_time_zone(staff_client, config, settings):
+    settings.CLINIC_TIME_ZONE = settings.TIME_ZONE = "America/New_York"
+    # 00:30 UTC on Wednesday is 20:30 on Tuesday evening in New York (EDT since 8 March).
+    store(ready_case("EVENING", dt.datetime(2026, 3, 11, 0, 30, tzinfo=UTC)), config=config)
+
+    dashboard = staff_client.get("/dashboard/", {"from_date": "2026-03-10", "to_date": "2026-03-10"})
+    schedule = staff_client.get("/schedule/", {"date": "2026-03-10"})
+
+    assert listed(dashboard) == ["EVENING"]
+    assert "Tuesday 10 March 2026" in dashboard.content.decode()
+    assert "20:30" in row(dashboard, "EVENING")
+    assert "20:30–21:30" in row(schedule, "EVENING")
+    assert "Free 08:00–18:00" in schedule.content.decode()
