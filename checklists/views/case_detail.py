@@ -1,16 +1,551 @@
-"""The case page and the actions that clear flags (being written)."""
+"""The case page: everything known about a case, its open flags by owner, and the actions that clear them.
 
-from django.http import HttpResponse
-from django.urls import path
+GET renders the page (and logs the view). Every action is a POST that calls one service in
+`services_casework` and redirects back with a message; a bad form re-renders the page with the
+error next to its field. Sign-off record/withdraw answer an htmx request with the flags partial.
+"""
 
-from checklists.views.common import case_or_404, staff_required
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, prefetch_related_objects
+from django.forms import BaseFormSet, Form
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from checklists import casedata as cd
+from checklists import permissions, rules, selectors, services
+from checklists import services_casework as casework
+from checklists.catalog import RuleConfig, load_rule_config
+from checklists.forms_casework import (
+    AllergyFormSet,
+    DriverForm,
+    IntakeForm,
+    LabResultForm,
+    MedicationFormSet,
+    SignOffForm,
+    VersionForm,
+    WithdrawSignOffForm,
+    answer_for,
+)
+from checklists.models import Case, SignOff
+from checklists.views.common import staff_required
+
+PAGE = "checklists/case_detail/page.html"
+FLAGS_PARTIAL = "checklists/case_detail/partials/flags.html"
+OWNERS = ((rules.PATIENT, "Patient"), (rules.COORDINATOR, "Coordinator"), (rules.CLINICIAN, "Clinician"))
+INTAKE_CODES = frozenset(
+    {"INTAKE_NOT_SUBMITTED", "MEDICATIONS_UNCONFIRMED", "ALLERGIES_UNANSWERED", "FASTING_NOT_ACKNOWLEDGED"}
+)
 
 
+def _case(case_uuid: UUID) -> Case:
+    """The case with what the engine reads (`case_queryset`) plus what only this page shows:
+    every sign-off with who recorded and withdrew it, and who confirmed the driver."""
+    queryset = (
+        selectors.case_queryset()
+        .select_related("driver__confirmed_by")
+        .prefetch_related(
+            Prefetch(
+                "signoffs",
+                queryset=SignOff.objects.select_related("by_user", "withdrawn_by").order_by("at", "id"),
+                to_attr="all_signoffs",
+            )
+        )
+    )
+    return get_object_or_404(queryset, uuid=case_uuid)
+
+
+def _case_row(case_uuid: UUID) -> Case:
+    """The case row alone, for an action: the service reads what it needs itself."""
+    return get_object_or_404(Case.objects.select_related("intake", "driver"), uuid=case_uuid)
+
+
+def _url(name: str, case: Case, *args: str) -> str:
+    return reverse(f"checklists:{name}", args=[case.uuid, *args])
+
+
+def _optional_url(name: str, case: Case) -> str | None:
+    """A link to a page written elsewhere, or None while that page does not exist yet."""
+    try:
+        return _url(name, case)
+    except NoReverseMatch:
+        return None
+
+
+@dataclass
+class FlagRow:
+    """A flag with what can be done about it from this page."""
+
+    flag: rules.Flag
+    signoff_form: SignOffForm | None = None
+    cleared_by: str = ""  # the sign-off item's label, when a sign-off clears it
+    only_clinician: bool = False  # a sign-off clears it, but this user may not record it
+    confirm_form: VersionForm | None = None
+    links: list[tuple[str, str]] = field(default_factory=list)  # (href, label)
+
+
+def _flag_row(
+    index: int, flag: rules.Flag, case: Case, user: AbstractBaseUser, edit_url: str | None
+) -> FlagRow:
+    row = FlagRow(flag=flag)
+    item = rules.CLEARED_BY.get(flag.code)
+    if item is not None:
+        row.cleared_by = casework.item_label(item)
+        if permissions.can_record_signoff(user, item):
+            row.signoff_form = SignOffForm(
+                initial={"item": item},
+                items=[item],
+                action=_url("case_signoff_record", case),
+                hidden_item=True,
+                auto_id=f"id_flag{index}_%s",
+            )
+        else:
+            row.only_clinician = True
+    elif flag.code == "DRIVER_UNCONFIRMED":
+        row.confirm_form = VersionForm(
+            initial={"version": case.version},
+            action=_url("case_driver_confirm", case),
+            button="Driver confirmed by phone",
+            css_class="btn-success",
+            auto_id=f"id_flag{index}_%s",
+        )
+    elif flag.code == "DRIVER_MISSING":
+        row.links.append(("#driver", "Record the driver"))
+    elif flag.code == "LAB_MISSING":
+        row.links.append(("#labs", "Add the lab result"))
+    elif flag.code in INTAKE_CODES:
+        row.links.append(("#intake", "Record the intake answers (phone intake)"))
+        if flag.code == "ALLERGIES_UNANSWERED":
+            row.links.append(("#allergies", "Add allergies"))
+    elif flag.code == "NOT_SCHEDULED" and edit_url:
+        row.links.append((edit_url, "Schedule it (edit case)"))
+    return row
+
+
+def _flags_context(request: HttpRequest, case: Case, config: RuleConfig, now: dt.datetime) -> dict:
+    """What the flags partial shows: open flags by owner, and every sign-off."""
+    user = request.user
+    flags = rules.evaluate(selectors.case_to_data(case), config, now)
+    edit_url = _optional_url("case_edit", case)
+    rows = [_flag_row(i, flag, case, user, edit_url) for i, flag in enumerate(flags)]
+    active = {s.item for s in case.all_signoffs if s.withdrawn_at is None}
+    recordable = [i for i in cd.SIGNOFF_ITEMS if i not in active and permissions.can_record_signoff(user, i)]
+    return {
+        "case": case,
+        "ready": rules.is_ready(flags),
+        "blocker_count": sum(f.severity == rules.BLOCKER for f in flags),
+        "flag_groups": [
+            {"owner": owner, "label": label, "rows": [r for r in rows if r.flag.owner == owner]}
+            for owner, label in OWNERS
+        ],
+        "signoffs": [
+            {
+                "signoff": s,
+                "label": casework.item_label(s.item),
+                "withdraw_form": (
+                    WithdrawSignOffForm(action=_url("case_signoff_withdraw", case, s.item), item=s.item)
+                    if s.withdrawn_at is None and permissions.can_record_signoff(user, s.item)
+                    else None
+                ),
+            }
+            for s in case.all_signoffs
+        ],
+        "signoff_form": (
+            SignOffForm(items=recordable, action=_url("case_signoff_record", case)) if recordable else None
+        ),
+    }
+
+
+def _intake_form(case: Case, data: QueryDict | None = None) -> IntakeForm:
+    intake = getattr(case, "intake", None)
+    initial = {"version": 0, "can_lie_prone": "unsure", "pregnant": "unsure", "diabetes": "none"}
+    if intake is not None:
+        initial = {
+            "medications_complete": intake.medications_complete,
+            "no_known_allergies": intake.no_known_allergies,
+            "fasting_acknowledged": intake.fasting_acknowledged,
+            "can_lie_prone": answer_for(intake.can_lie_prone),
+            "infection_symptoms": intake.infection_symptoms,
+            "pregnant": answer_for(intake.pregnant),
+            "diabetes": intake.diabetes,
+            "version": intake.version,
+        }
+    return IntakeForm(
+        data,
+        initial=initial,
+        action=_url("case_intake_save", case),
+        allergies_listed=bool(case.allergies.all()),
+        submitted=intake is not None and intake.submitted_at is not None,
+    )
+
+
+def _forms(case: Case) -> dict:
+    """Every edit form of the page, unbound, showing the current values and version."""
+    version = {"version": case.version}
+    driver = getattr(case, "driver", None)
+    driver_initial = (
+        {"name": driver.name, "relationship": driver.relationship, "phone": driver.phone} if driver else {}
+    )
+    medication_fields = ("id", "name", "dose", "frequency", "last_dose_planned")
+    allergy_fields = ("id", "category", "substance", "reaction", "severity")
+    return {
+        "medications_version": VersionForm(initial=version, prefix="medications"),
+        "medications_formset": MedicationFormSet(
+            prefix="medications",
+            initial=[{f: getattr(m, f) for f in medication_fields} for m in case.medications.all()],
+        ),
+        "allergies_version": VersionForm(initial=version, prefix="allergies"),
+        "allergies_formset": AllergyFormSet(
+            prefix="allergies",
+            initial=[{f: getattr(a, f) for f in allergy_fields} for a in case.allergies.all()],
+        ),
+        "driver_form": DriverForm(
+            initial={**driver_initial, **version}, action=_url("case_driver_save", case)
+        ),
+        "driver_remove_form": VersionForm(
+            initial=version,
+            action=_url("case_driver_remove", case),
+            button="Remove driver",
+            css_class="btn-outline-danger",
+            prefix="remove",
+        ),
+        "lab_form": LabResultForm(initial=version, action=_url("case_lab_add", case)),
+        "intake_form": _intake_form(case),
+    }
+
+
+def _page_context(request: HttpRequest, case: Case, config: RuleConfig, **bound) -> dict:
+    now = timezone.now()
+    # One query for the user's groups, however many permission checks the page makes.
+    prefetch_related_objects([request.user], "groups")
+    timeline = rules.timeline_for(selectors.case_to_data(case), config)
+    return {
+        **_flags_context(request, case, config, now),
+        **_forms(case),
+        **bound,
+        "patient": case.patient,
+        "appointment": getattr(case, "appointment", None),
+        "timeline": timeline,
+        "intake": getattr(case, "intake", None),
+        "driver": getattr(case, "driver", None),
+        "medications": [(m, config.match(m.name)) for m in case.medications.all()],
+        "labs": sorted(case.labs.all(), key=lambda lab: (lab.taken_on, lab.pk), reverse=True),
+        "edit_url": _optional_url("case_edit", case),
+        "sheet_url": _optional_url("case_sheet", case),
+        "time_zone": config.time_zone.key,
+    }
+
+
+def _rerender(request: HttpRequest, case_uuid: UUID, config: RuleConfig, **bound) -> HttpResponse:
+    """The page again with a bound form and its errors; re-read, as a refused edit may have
+    changed the in-memory case before it rolled back."""
+    case = _case(case_uuid)
+    services.access_log_record(request=request, action="case.view", case=case)
+    return render(request, PAGE, _page_context(request, case, config, **bound))
+
+
+def _add_errors(form: Form, exc: ValidationError | services.StaleEdit) -> None:
+    """A service's refusal shown on the form: next to the field it names, else above the form."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+
+
+def _done(request: HttpRequest, case: Case, message: str, anchor: str = "") -> HttpResponse:
+    messages.success(request, message)
+    return redirect(_url("case_detail", case) + anchor)
+
+
+# --- The page ------------------------------------------------------------------------------------
+
+
+@require_GET
 @staff_required
-def case_detail(request, case_uuid):
-    return HttpResponse(str(case_or_404(case_uuid)))
+def case_detail(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    config = load_rule_config()
+    case = _case(case_uuid)
+    services.access_log_record(request=request, action="case.view", case=case)
+    return render(request, PAGE, _page_context(request, case, config))
+
+
+# --- Sign-offs (htmx or full page) ---------------------------------------------------------------
+
+
+def _after_flag_action(request: HttpRequest, case_uuid: UUID, config: RuleConfig) -> HttpResponse:
+    """htmx: the re-rendered flags and sign-offs; otherwise back to the page."""
+    case = _case(case_uuid)
+    if request.headers.get("HX-Request"):
+        prefetch_related_objects([request.user], "groups")
+        context = {**_flags_context(request, case, config, timezone.now()), "is_htmx": True}
+        return render(request, FLAGS_PARTIAL, context)
+    return redirect(_url("case_detail", case) + "#case-flags")
+
+
+@require_POST
+@staff_required
+def signoff_record(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    config = load_rule_config()
+    case = _case_row(case_uuid)
+    form = SignOffForm(request.POST, items=list(cd.SIGNOFF_ITEMS), action="")
+    if not form.is_valid():
+        messages.error(request, "Choose which sign-off to record.")
+        return _after_flag_action(request, case_uuid, config)
+    item = form.cleaned_data["item"]
+    try:
+        # Refuses (403) an item this user may not record, whatever the form offered.
+        casework.signoff_record(
+            case=case,
+            item=item,
+            note=form.cleaned_data["note"],
+            user=request.user,
+            at=timezone.now(),
+            config=config,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Sign-off recorded: {casework.item_label(item)}.")
+    return _after_flag_action(request, case_uuid, config)
+
+
+@require_POST
+@staff_required
+def signoff_withdraw(request: HttpRequest, case_uuid: UUID, item: str) -> HttpResponse:
+    if item not in cd.SIGNOFF_ITEMS:
+        raise Http404("No such sign-off item.")
+    config = load_rule_config()
+    case = _case_row(case_uuid)
+    try:
+        casework.signoff_withdraw(case=case, item=item, user=request.user, at=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"Sign-off withdrawn: {casework.item_label(item)}. Its flags are open again."
+        )
+    return _after_flag_action(request, case_uuid, config)
+
+
+# --- Driver --------------------------------------------------------------------------------------
+
+
+@require_POST
+@staff_required
+def driver_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    config = load_rule_config()
+    case = _case_row(case_uuid)
+    form = DriverForm(request.POST, action=_url("case_driver_save", case))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            casework.driver_save(
+                case=case,
+                version=data["version"],
+                name=data["name"],
+                relationship=data["relationship"],
+                phone=data["phone"],
+                config=config,
+            )
+        except (ValidationError, services.StaleEdit) as exc:
+            _add_errors(form, exc)
+        else:
+            return _done(request, case, "Driver saved.", "#driver")
+    return _rerender(request, case_uuid, config, driver_form=form)
+
+
+@require_POST
+@staff_required
+def driver_confirm(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    config = load_rule_config()
+    case = _case_row(case_uuid)
+    form = VersionForm(request.POST)
+    if form.is_valid():
+        try:
+            casework.driver_confirm(
+                case=case,
+                version=form.cleaned_data["version"],
+                user=request.user,
+                at=timezone.now(),
+                config=config,
+            )
+        except (ValidationError, services.StaleEdit) as exc:
+            messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        else:
+            messages.success(request, "Driver confirmed by phone.")
+    return redirect(_url("case_detail", case) + "#driver")
+
+
+@require_POST
+@staff_required
+def driver_remove(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    config = load_rule_config()
+    case = _case_row(case_uuid)
+    form = VersionForm(request.POST, prefix="remove")
+    if form.is_valid():
+        try:
+            casework.driver_remove(case=case, version=form.cleaned_data["version"], config=config)
+        except services.StaleEdit as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Driver removed.")
+    return redirect(_url("case_detail", case) + "#driver")
+
+
+# --- Labs, medicines, allergies, intake ----------------------------------------------------------
+
+
+@require_POST
+@staff_required
+def lab_add(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    config = load_rule_config()
+    case = _case_row(case_uuid)
+    form = LabResultForm(request.POST, action=_url("case_lab_add", case))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            lab = casework.lab_result_add(
+                case=case,
+                version=data["version"],
+                test=data["test"],
+                value=data["value"],
+                taken_on=data["taken_on"],
+                today=timezone.localdate(timezone.now(), config.time_zone),
+                config=config,
+            )
+        except (ValidationError, services.StaleEdit) as exc:
+            _add_errors(form, exc)
+        else:
+            return _done(request, case, f"Lab result added: {lab}.", "#labs")
+    return _rerender(request, case_uuid, config, lab_form=form)
+
+
+def _rows(formset: BaseFormSet, row_class: type, fields: tuple[str, ...]) -> list:
+    """The formset's lines as service rows (untouched empty lines left out)."""
+    rows = []
+    for form in formset.forms:
+        if not form.has_changed() and not form.cleaned_data.get("id"):
+            continue
+        data = form.cleaned_data
+        if data.get("DELETE"):
+            if data.get("id"):
+                rows.append(row_class(id=data["id"], delete=True))
+            continue
+        rows.append(row_class(id=data.get("id"), **{f: data[f] for f in fields}))
+    return rows
+
+
+def _lines_save(
+    request: HttpRequest,
+    case_uuid: UUID,
+    *,
+    prefix: str,
+    formset_class: type[BaseFormSet],
+    row_class: type,
+    fields: tuple[str, ...],
+    service: Callable[..., object],
+    what: str,
+) -> HttpResponse:
+    config = load_rule_config()
+    case = _case_row(case_uuid)
+    version_form = VersionForm(request.POST, prefix=prefix)
+    formset = formset_class(request.POST, prefix=prefix)
+    if version_form.is_valid() and formset.is_valid():
+        try:
+            service(
+                case=case,
+                version=version_form.cleaned_data["version"],
+                rows=_rows(formset, row_class, fields),
+                config=config,
+            )
+        except (ValidationError, services.StaleEdit) as exc:
+            _add_errors(version_form, exc)
+        else:
+            return _done(request, case, f"{what} saved.", f"#{prefix}")
+    return _rerender(
+        request, case_uuid, config, **{f"{prefix}_version": version_form, f"{prefix}_formset": formset}
+    )
+
+
+@require_POST
+@staff_required
+def medications_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    return _lines_save(
+        request,
+        case_uuid,
+        prefix="medications",
+        formset_class=MedicationFormSet,
+        row_class=casework.MedicationRow,
+        fields=("name", "dose", "frequency", "last_dose_planned"),
+        service=casework.medications_save,
+        what="Medicines",
+    )
+
+
+@require_POST
+@staff_required
+def allergies_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    return _lines_save(
+        request,
+        case_uuid,
+        prefix="allergies",
+        formset_class=AllergyFormSet,
+        row_class=casework.AllergyRow,
+        fields=("category", "substance", "reaction", "severity"),
+        service=casework.allergies_save,
+        what="Allergies",
+    )
+
+
+@require_POST
+@staff_required
+def intake_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    config = load_rule_config()
+    case = _case_row(case_uuid)
+    form = _intake_form(case, request.POST)
+    submit = "submit" in request.POST
+    if form.is_valid():
+        data = form.cleaned_data
+        answers = casework.IntakeAnswers(**{k: v for k, v in data.items() if k != "version"})
+        try:
+            casework.intake_record_for_patient(
+                case=case,
+                version=data["version"],
+                answers=answers,
+                submit=submit,
+                at=timezone.now(),
+                config=config,
+            )
+        except (ValidationError, services.StaleEdit) as exc:
+            _add_errors(form, exc)
+        else:
+            return _done(request, case, "Intake submitted." if submit else "Intake answers saved.", "#intake")
+    return _rerender(request, case_uuid, config, intake_form=form)
 
 
 urlpatterns = [
     path("cases/<uuid:case_uuid>/", case_detail, name="case_detail"),
+    path("cases/<uuid:case_uuid>/signoffs/", signoff_record, name="case_signoff_record"),
+    path(
+        "cases/<uuid:case_uuid>/signoffs/<str:item>/withdraw/", signoff_withdraw, name="case_signoff_withdraw"
+    ),
+    path("cases/<uuid:case_uuid>/driver/", driver_save, name="case_driver_save"),
+    path("cases/<uuid:case_uuid>/driver/confirm/", driver_confirm, name="case_driver_confirm"),
+    path("cases/<uuid:case_uuid>/driver/remove/", driver_remove, name="case_driver_remove"),
+    path("cases/<uuid:case_uuid>/labs/", lab_add, name="case_lab_add"),
+    path("cases/<uuid:case_uuid>/medications/", medications_save, name="case_medications_save"),
+    path("cases/<uuid:case_uuid>/allergies/", allergies_save, name="case_allergies_save"),
+    path("cases/<uuid:case_uuid>/intake/", intake_save, name="case_intake_save"),
 ]

@@ -1,0 +1,334 @@
+"""The case page's writes: permissions, validation, optimistic locking and history."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from checklists import services
+from checklists import services_casework as casework
+from checklists.models import Allergy, Case, Driver, Intake, LabResult, Medication, SignOff
+from tests.factories import full_case
+
+pytestmark = pytest.mark.django_db
+START = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def case(config) -> Case:
+    services.cases_import(cases=[full_case("S-1", START)], config=config)
+    return Case.objects.get(reference="S-1")
+
+
+def _user(django_user_model, username: str, role: str):
+    user = django_user_model.objects.create_user(username, password="unused-in-tests-1")
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+@pytest.fixture
+def coordinator(django_user_model):
+    return _user(django_user_model, "cora", "coordinator")
+
+
+@pytest.fixture
+def clinician(django_user_model):
+    return _user(django_user_model, "dr_kim", "clinician")
+
+
+def _meds(case: Case) -> list[casework.MedicationRow]:
+    return [casework.MedicationRow(id=m.pk, name=m.name) for m in Medication.objects.filter(case=case)]
+
+
+# --- Sign-offs -----------------------------------------------------------------------------------
+
+
+def test_a_coordinator_recording_a_clinician_item_is_refused_and_nothing_is_written(
+    case, coordinator, config
+):
+    with pytest.raises(PermissionDenied):
+        casework.signoff_record(
+            case=case, item="labs_reviewed", note="", user=coordinator, at=NOW, config=config
+        )
+
+    assert not SignOff.objects.filter(item="labs_reviewed").exists()
+
+
+def test_a_signoff_records_who_when_and_the_note(case, clinician, config):
+    signoff = casework.signoff_record(
+        case=case, item="labs_reviewed", note="  INR fine  ", user=clinician, at=NOW, config=config
+    )
+
+    assert (signoff.by, signoff.by_user, signoff.at, signoff.note) == ("dr_kim", clinician, NOW, "INR fine")
+
+
+def test_a_second_active_signoff_of_an_item_is_refused_with_who_and_when(case, clinician, config):
+    casework.signoff_record(case=case, item="labs_reviewed", note="", user=clinician, at=NOW, config=config)
+
+    with pytest.raises(ValidationError) as error:
+        casework.signoff_record(
+            case=case, item="labs_reviewed", note="", user=clinician, at=NOW, config=config
+        )
+
+    assert "already signed off by dr_kim at Tue 01 Dec 2026 10:00" in error.value.messages[0]
+
+
+def test_a_withdrawn_signoff_can_be_recorded_again_and_history_keeps_both(case, clinician, config):
+    casework.signoff_record(case=case, item="labs_reviewed", note="", user=clinician, at=NOW, config=config)
+    casework.signoff_withdraw(case=case, item="labs_reviewed", user=clinician, at=NOW)
+    casework.signoff_record(
+        case=case, item="labs_reviewed", note="again", user=clinician, at=NOW, config=config
+    )
+
+    rows = SignOff.objects.filter(item="labs_reviewed")
+    assert [s.withdrawn_at is None for s in rows] == [False, True]
+    assert SignOff.history.filter(item="labs_reviewed").count() == 3
+
+
+def test_withdrawing_an_item_without_an_active_signoff_says_so(case, clinician):
+    with pytest.raises(ValidationError, match="no active sign-off"):
+        casework.signoff_withdraw(case=case, item="labs_reviewed", user=clinician, at=NOW)
+
+
+# --- Driver and labs -----------------------------------------------------------------------------
+
+
+def test_a_driver_phone_is_stored_as_e164_using_the_clinic_region(case, config, settings):
+    settings.CLINIC_PHONE_REGION = "GB"
+
+    driver = casework.driver_save(
+        case=case, version=case.version, name="Cy", relationship="", phone="020 7946 0018", config=config
+    )
+
+    assert driver.phone == "+442079460018"
+
+
+def test_a_changed_driver_phone_must_be_confirmed_again(case, coordinator, config):
+    casework.driver_confirm(case=case, version=case.version, user=coordinator, at=NOW, config=config)
+
+    driver = casework.driver_save(
+        case=case, version=case.version, name="Bo Lee", relationship="", phone="+12125550142", config=config
+    )
+
+    assert (driver.confirmed_at, driver.confirmed_by) == (None, None)
+
+
+def test_confirming_the_driver_records_who_and_when(case, coordinator, config):
+    casework.driver_confirm(case=case, version=case.version, user=coordinator, at=NOW, config=config)
+
+    driver = Driver.objects.get(case=case)
+    assert (driver.confirmed_at, driver.confirmed_by) == (NOW, coordinator)
+
+
+def test_a_lab_in_the_future_is_refused_and_the_version_is_not_claimed(case, config):
+    version = case.version
+
+    with pytest.raises(ValidationError) as error:
+        casework.lab_result_add(
+            case=case,
+            version=version,
+            test="egfr",
+            value=50,
+            taken_on=NOW.date() + dt.timedelta(days=1),
+            today=NOW.date(),
+            config=config,
+        )
+
+    assert "taken_on" in error.value.error_dict
+    assert not LabResult.objects.filter(test="egfr").exists()
+    assert Case.objects.get(pk=case.pk).version == version
+
+
+def test_a_negative_lab_value_is_refused(case, config):
+    with pytest.raises(ValidationError) as error:
+        casework.lab_result_add(
+            case=case,
+            version=case.version,
+            test="inr",
+            value=-1,
+            taken_on=NOW.date(),
+            today=NOW.date(),
+            config=config,
+        )
+
+    assert "value" in error.value.error_dict
+
+
+# --- Medicines and allergies ---------------------------------------------------------------------
+
+
+def test_an_edit_from_an_old_version_is_refused_and_writes_nothing(case, config):
+    read_version = case.version
+    casework.medications_save(
+        case=case,
+        version=read_version,
+        rows=[*_meds(case), casework.MedicationRow(None, "Metformin")],
+        config=config,
+    )
+    stale_case = Case.objects.get(pk=case.pk)
+
+    with pytest.raises(services.StaleEdit, match="This case was changed by .* reload"):
+        casework.medications_save(
+            case=stale_case,
+            version=read_version,
+            rows=[*_meds(case), casework.MedicationRow(None, "Warfarin")],
+            config=config,
+        )
+
+    assert not Medication.objects.filter(name="Warfarin").exists()
+    assert Case.objects.get(pk=case.pk).version == read_version + 1
+
+
+def test_saving_medicines_keeps_the_catalogue_match_in_sync(case, config):
+    rows = _meds(case)
+    rows[0] = dataclasses.replace(rows[0], name="Plavix 75 mg")  # was Eliquis
+
+    casework.medications_save(case=case, version=case.version, rows=rows, config=config)
+
+    med = Medication.objects.get(pk=rows[0].id)
+    assert [d.name for d in med.drugs.all()] == ["clopidogrel"]
+
+
+def test_an_invalid_line_leaves_every_line_and_the_version_as_they_were(case, config):
+    version = case.version
+    rows = [dataclasses.replace(r, delete=True) for r in _meds(case)] + [
+        casework.MedicationRow(None, "x" * 300)
+    ]
+
+    with pytest.raises(ValidationError):
+        casework.medications_save(case=case, version=version, rows=rows, config=config)
+
+    assert Medication.objects.filter(case=case).count() == 3
+    assert Case.objects.get(pk=case.pk).version == version
+
+
+def test_a_line_of_another_case_cannot_be_edited(case, config):
+    services.cases_import(cases=[full_case("S-2", START + dt.timedelta(hours=3))], config=config)
+    other = Medication.objects.filter(case__reference="S-2").first()
+
+    with pytest.raises(ValidationError, match="does not belong to this case"):
+        casework.medications_save(
+            case=case, version=case.version, rows=[casework.MedicationRow(other.pk, "Aspirin")], config=config
+        )
+
+    assert Medication.objects.get(pk=other.pk).name == other.name
+
+
+def test_allergies_are_replaced_as_the_rows_say(case, config):
+    rows = [casework.AllergyRow(a.pk, a.category, delete=a.category == "latex") for a in case.allergies.all()]
+
+    casework.allergies_save(
+        case=case,
+        version=case.version,
+        rows=[*rows, casework.AllergyRow(None, "sedative", "midazolam")],
+        config=config,
+    )
+
+    assert list(Allergy.objects.filter(case=case).values_list("category", flat=True)) == [
+        "iodinated_contrast",
+        "sedative",
+    ]
+
+
+# --- Intake by phone -----------------------------------------------------------------------------
+
+
+def test_a_first_phone_intake_is_created_and_submitted(config):
+    data = dataclasses.replace(full_case("S-3", START), intake=None, allergies=())
+    services.cases_import(cases=[data], config=config)
+    case = Case.objects.get(reference="S-3")
+
+    intake = casework.intake_record_for_patient(
+        case=case,
+        version=0,
+        answers=casework.IntakeAnswers(no_known_allergies=True, can_lie_prone=True, diabetes="diet"),
+        submit=True,
+        at=NOW,
+        config=config,
+    )
+
+    assert (intake.submitted_at, intake.version, intake.diabetes) == (NOW, 1, "diet")
+
+
+def test_no_known_allergies_is_refused_while_allergies_are_listed(case, config):
+    intake = Intake.objects.get(case=case)
+
+    with pytest.raises(ValidationError) as error:
+        casework.intake_record_for_patient(
+            case=case,
+            version=intake.version,
+            answers=casework.IntakeAnswers(no_known_allergies=True),
+            submit=False,
+            at=NOW,
+            config=config,
+        )
+
+    assert "no_known_allergies" in error.value.error_dict
+    assert Intake.objects.get(case=case).version == intake.version
+
+
+def test_intake_answers_read_before_the_patients_last_save_are_refused(case, config):
+    intake = Intake.objects.get(case=case)
+    answers = casework.IntakeAnswers(pregnant=True)
+    casework.intake_record_for_patient(
+        case=case, version=intake.version, answers=answers, submit=False, at=NOW, config=config
+    )
+
+    with pytest.raises(services.StaleEdit):
+        casework.intake_record_for_patient(
+            case=case,
+            version=intake.version,
+            answers=casework.IntakeAnswers(pregnant=False),
+            submit=False,
+            at=NOW,
+            config=config,
+        )
+
+    assert Intake.objects.get(case=case).pregnant is True
+
+
+def test_marking_submitted_keeps_the_first_submission_time(case, config):
+    intake = Intake.objects.get(case=case)
+    first = intake.submitted_at
+
+    saved = casework.intake_record_for_patient(
+        case=case,
+        version=intake.version,
+        answers=casework.IntakeAnswers(),
+        submit=True,
+        at=NOW,
+        config=config,
+    )
+
+    assert saved.submitted_at == first
+
+
+def test_phone_numbers_that_cannot_be_a_number_are_refused():
+    with pytest.raises(ValidationError):
+        casework.phone_e164("12")
+    with pytest.raises(ValidationError):
+        casework.phone_e164("call me")
+
+
+def test_an_unknown_item_is_refused_before_any_permission_check(case, clinician, config):
+    with pytest.raises(ValidationError):
+        casework.signoff_record(case=case, item="bogus", note="", user=clinician, at=NOW, config=config)
+
+
+def test_case_edits_leave_a_history_row_naming_the_new_version(case, config):
+    casework.lab_result_add(
+        case=case,
+        version=case.version,
+        test="egfr",
+        value=70,
+        taken_on=NOW.date(),
+        today=NOW.date(),
+        config=config,
+    )
+
+    assert case.history.first().version == case.version
