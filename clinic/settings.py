@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "checklists",
     "notifications",
 ]
@@ -157,6 +159,10 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "PrepDesk <prepdesk@localhost>")
+
+# Background work (emails, reminders) on Django's tasks API: the database backend needs no broker,
+# and several `manage.py db_worker` processes can share one PostgreSQL.
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "checklists:dashboard"
