@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Field, Fieldset, Layout, Row, Submit
+from crispy_forms.layout import Column, Field, Fieldset, Layout, Row
+from crispy_forms.layout import Submit as _CrispySubmit
 from django import forms
 from django.utils import timezone
 
@@ -19,6 +20,12 @@ from checklists.services_casework import NKA_WITH_ALLERGIES, item_label, phone_e
 _HX_FLAGS = {"hx-target": "#case-flags", "hx-swap": "outerHTML"}
 YES_NO_UNSURE = [("yes", "Yes"), ("no", "No"), ("unsure", "Unsure")]
 _ANSWER_TO_BOOL = {"yes": True, "no": False, "unsure": None}
+
+
+class Submit(_CrispySubmit):
+    """A submit button whose colour is only what `css_class` says (crispy adds btn-primary)."""
+
+    field_classes = "btn"
 
 
 def answer_for(value: bool | None) -> str:

@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from checklists.models import Case, Room
-from tests.e2e.conftest import ARTIFACTS, log_in
+from tests.e2e.conftest import ARTIFACTS, log_in, log_out
 
 
 def next_weekday_at_nine() -> dt.datetime:
@@ -17,12 +17,7 @@ def next_weekday_at_nine() -> dt.datetime:
     return dt.datetime.combine(day, dt.time(9, 0))
 
 
-def test_a_coordinator_creates_a_case_through_the_form(browser_page, staff):
-    page = browser_page
-    Room.objects.create(name="IR Suite 1")
-    start = next_weekday_at_nine()
-
-    log_in(page, "cora")
+def create_case_through_the_form(page, start: dt.datetime) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="New case").click()
     page.get_by_label("First name").fill("Margaret")
     page.get_by_label("Last name").fill("Okafor")
@@ -37,8 +32,50 @@ def test_a_coordinator_creates_a_case_through_the_form(browser_page, staff):
     assert "08:00" in times.inner_text() and "13:00" in times.inner_text()
     page.screenshot(path=ARTIFACTS / "case-form.png", full_page=True)
     page.get_by_role("button", name="Create case").click()
-
     page.wait_for_url("**/cases/*/")
+
+
+def test_a_coordinator_creates_a_case_through_the_form(browser_page, staff):
+    page = browser_page
+    Room.objects.create(name="IR Suite 1")
+    start = next_weekday_at_nine()
+
+    log_in(page, "cora")
+    create_case_through_the_form(page, start)
+
     case = Case.objects.get()
     assert case.levels == ["T12", "L1"]
     assert timezone.localtime(case.appointment.start).replace(tzinfo=None) == start
+
+
+def test_a_case_goes_from_not_ready_to_signed_off_across_coordinator_and_clinician(browser_page, staff):
+    page = browser_page
+    Room.objects.create(name="IR Suite 1")
+
+    # The coordinator books the case and records the patient's blood thinner from a phone call.
+    log_in(page, "cora")
+    create_case_through_the_form(page, next_weekday_at_nine())
+    page.get_by_text("Add, change or remove medicines").click()
+    page.get_by_role("textbox", name="Medicine").first.fill("Eliquis 5mg")
+    page.get_by_role("button", name="Save medicines").click()
+    page.get_by_role("cell", name="Eliquis 5mg").wait_for()
+
+    # The dashboard lists it as not ready.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    row = page.get_by_role("row").filter(has_text="Okafor, Margaret")
+    assert "Not ready" in row.inner_text()
+    page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
+    log_out(page)
+
+    # The clinician approves the anticoagulant hold plan; the flags update in place.
+    log_in(page, "dr.kim")
+    page.get_by_role("link", name="Okafor, Margaret").click()
+    hold_flag = page.locator('[data-flag-code="ANTICOAGULANT_HOLD_PLAN"]')
+    assert hold_flag.count() == 1
+    page.get_by_role("button", name="Record: Anticoagulant plan approved").click()
+    hold_flag.wait_for(state="detached")
+    assert page.locator('tr[data-signoff="anticoagulant_plan_approved"]').count() == 1
+    page.screenshot(path=ARTIFACTS / "case-page.png", full_page=True)
+
+    case = Case.objects.get()
+    assert case.signoffs.get().by == "dr.kim"
