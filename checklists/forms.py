@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import phonenumbers
 from crispy_forms.bootstrap import InlineCheckboxes
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 
 from checklists import casedata as cd
 from checklists.models import REFERENCE_VALIDATOR, Case, Patient, Room
+from checklists.services_casework import phone_e164
 
 LEVEL_CHOICES = [(level, level) for level in cd.LEVELS]
 MAX_LEVELS = 6
-
-
-def normalize_phone(value: str) -> str:
-    """A phone number as E.164, or a ValidationError in plain words."""
-    try:
-        number = phonenumbers.parse(value, settings.CLINIC_PHONE_REGION)
-    except phonenumbers.NumberParseException as exc:
-        raise forms.ValidationError("Enter a phone number, e.g. +1 555 123 4567.") from exc
-    if not phonenumbers.is_possible_number(number):
-        raise forms.ValidationError("This phone number has too few or too many digits.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class CaseForm(forms.Form):
@@ -92,7 +80,7 @@ class CaseForm(forms.Form):
 
     def clean_phone(self) -> str:
         value = self.cleaned_data["phone"].strip()
-        return normalize_phone(value) if value else ""
+        return phone_e164(value) if value else ""
 
     def clean_date_of_birth(self) -> dt.date:
         born = self.cleaned_data["date_of_birth"]
