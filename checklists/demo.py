@@ -25,6 +25,7 @@ ROOMS = (
     ("Fluoro Room", "Level 1, Imaging"),
 )
 STAFF = ("coordinator", "clinician", "admin")
+LINK_CASE = "DEMO-005"  # seed_demo prints a patient intake link for this case
 
 
 def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "checklists",
     "notifications",
+    "intake",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +137,19 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # Region for phone numbers written without a +country code.
 CLINIC_PHONE_REGION = os.environ.get("CLINIC_PHONE_REGION", "US")
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "PrepDesk Spine & IR Clinic")
+# The number a patient is told to call (locked link, last-minute changes); shown as given.
+CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "+1 555 010 0000")
+# Where the app is reached from outside, for links printed by commands (requests use their own host).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The patient's intake link: valid to the end of the procedure day, or this many days when the
+# case is not scheduled; locked after this many wrong dates of birth; answers can be changed
+# after submitting until this many hours before the start.
+INTAKE_LINK_UNSCHEDULED_DAYS = int(os.environ.get("INTAKE_LINK_UNSCHEDULED_DAYS", "14"))
+INTAKE_LINK_MAX_ATTEMPTS = int(os.environ.get("INTAKE_LINK_MAX_ATTEMPTS", "5"))
+INTAKE_EDIT_CLOSES_HOURS = int(os.environ.get("INTAKE_EDIT_CLOSES_HOURS", "24"))
+# A patient session lasts this long without a click (longer than staff: older patients read slowly).
+INTAKE_SESSION_IDLE_MINUTES = int(os.environ.get("INTAKE_SESSION_IDLE_MINUTES", "60"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

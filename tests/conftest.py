@@ -17,6 +17,13 @@ from checklists.catalog import RuleConfig, load_rule_config
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations(django_db_blocker) -> None:
+    """The Spanish pages need the .mo files, which are build output: compile them once per run."""
+    with django_db_blocker.unblock():
+        call_command("compile_translations", stdout=io.StringIO())
+
+
 @dataclass
 class CommandResult:
     exit_code: int

@@ -43,6 +43,27 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {password}):")
         for username in demo.STAFF:
             self.stdout.write(f"  {username}")
+        self._patient_link(config)
+
+    def _patient_link(self, config) -> None:
+        """A fresh intake link for the demo patient who has not started (the previous one stops)."""
+        # Imported here: the intake app builds on checklists, never the other way round.
+        from django.conf import settings
+        from django.urls import reverse
+        from django.utils import timezone
+
+        from intake.services import intake_link_issue
+
+        case = Case.objects.select_related("patient").filter(reference=demo.LINK_CASE).first()
+        if case is None:
+            return
+        _, token = intake_link_issue(case=case, user=None, now=timezone.now(), config=config)
+        patient = case.patient
+        self.stdout.write(
+            f"Patient intake link for {case.reference} ({patient.first_name} {patient.last_name}, "
+            f"date of birth {patient.date_of_birth:%Y-%m-%d}):"
+        )
+        self.stdout.write(f"  {settings.SITE_URL}{reverse('intake:open', args=[token])}")
 
     def _staff(self, password: str) -> None:
         users = get_user_model()

@@ -1,0 +1,51 @@
+"""Reads of the intake: a link by its token or by the session, its state, and a case's outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from checklists import selectors as case_selectors
+from checklists.models import Case
+from intake.models import IntakeLink
+from notifications.models import Notification
+
+ACTIVE, LOCKED, REVOKED, EXPIRED, CLOSED = "active", "locked", "revoked", "expired", "closed"
+
+
+def link_by_token_hash(token_hash: str) -> IntakeLink | None:
+    return IntakeLink.objects.select_related("case").filter(token_hash=token_hash).first()
+
+
+def link_by_id(link_id: object) -> IntakeLink | None:
+    if not isinstance(link_id, int):
+        return None
+    return IntakeLink.objects.select_related("case").filter(pk=link_id).first()
+
+
+def link_state(link: IntakeLink, now: dt.datetime) -> str:
+    """revoked, closed (case cancelled or done), expired, locked, or active."""
+    if link.revoked_at is not None:
+        return REVOKED
+    if link.case.status in (Case.Status.CANCELLED, Case.Status.COMPLETED):
+        return CLOSED
+    if link.expires_at <= now:
+        return EXPIRED
+    if link.locked_at is not None:
+        return LOCKED
+    return ACTIVE
+
+
+def latest_link(case: Case) -> IntakeLink | None:
+    """The case's newest link, with who sent it and the patient's progress (one query)."""
+    return IntakeLink.objects.select_related("case__intake_progress", "created_by").filter(case=case).first()
+
+
+def patient_case(case_id: int) -> Case:
+    """The case with everything the engine reads, plus where the patient is in the steps."""
+    return case_selectors.case_queryset().select_related("intake_progress").get(pk=case_id)
+
+
+def case_outbox(case: Case) -> QuerySet[Notification]:
+    return Notification.objects.filter(case=case).order_by("-planned_at", "-id")
