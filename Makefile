@@ -23,10 +23,12 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(PY)
 .env:
 	printf 'DEBUG=1\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
 
+# One task worker (it sends the emails) runs beside the web server and is stopped when it exits.
 run: $(VENV)/.run-deps .env
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compile_translations
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py db_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.dev-deps .env
 	$(VENV)/bin/ruff check .
@@ -35,6 +37,7 @@ lint: $(VENV)/.dev-deps .env
 	$(PY) manage.py check
 
 pytest: $(VENV)/.dev-deps .env
+	$(PY) manage.py compile_translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Browser tests use Debian's chromium; install it when possible (CI is root), else they skip.

@@ -75,6 +75,11 @@ class CaseRow:
     def has_owner(self, owner: str) -> bool:
         return any(flag.owner == owner for flag in self.flags)
 
+    @property
+    def call_patient(self) -> bool:
+        """The patient has items open but no email address, so no reminder reaches them: phone them."""
+        return not self.case.patient.email and self.has_owner(rules.PATIENT)
+
 
 @dataclass(frozen=True)
 class Gap:

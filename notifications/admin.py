@@ -1,6 +1,7 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from notifications.models import Notification
+from notifications.models import Notification, NotificationSettings
 
 
 @admin.register(Notification)
@@ -10,3 +11,14 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ("recipient", "case__reference", "subject")
     list_select_related = ("case",)
     date_hierarchy = "planned_at"
+
+
+@admin.register(NotificationSettings)
+class NotificationSettingsAdmin(SimpleHistoryAdmin):
+    """A single row: the clinic edits the reminder and digest times, never adds or deletes the row."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,4 +1,4 @@
-"""The outbox: one row for every message PrepDesk sends or means to send.
+"""The outbox: one row for every message PrepDesk sends or means to send, and when reminders go out.
 
 Unique per (case, kind, planned time), so however many workers or sweeps run, a message is
 created, and therefore sent, at most once.
@@ -6,10 +6,13 @@ created, and therefore sent, at most once.
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_comma_separated_integer_list
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from checklists.models import Case
+from notifications.defaults import NOTIFICATION_SETTINGS
 
 
 class Notification(models.Model):
@@ -40,6 +43,9 @@ class Notification(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set by the sweep when it queues a send task, cleared when a worker takes the row: a lease, so
+    # concurrent sweeps queue a row once and a lost task is queued again only after a while.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -58,3 +64,39 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+def _help(name: str) -> str:
+    return NOTIFICATION_SETTINGS[name][1]
+
+
+class NotificationSettings(models.Model):
+    """When reminders and digests go out: a single row (pk=1), edited in the admin. Clinic times."""
+
+    patient_reminder_days = models.CharField(
+        max_length=50,
+        validators=[validate_comma_separated_integer_list],
+        help_text=_help("patient_reminder_days"),
+    )
+    patient_reminder_time = models.TimeField(help_text=_help("patient_reminder_time"))
+    day_before_time = models.TimeField(help_text=_help("day_before_time"))
+    last_dose_time = models.TimeField(help_text=_help("last_dose_time"))
+    coordinator_digest_time = models.TimeField(help_text=_help("coordinator_digest_time"))
+    clinician_digest_time = models.TimeField(help_text=_help("clinician_digest_time"))
+    digest_horizon_days = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(60)], help_text=_help("digest_horizon_days")
+    )
+    clinician_digest_horizon_days = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(60)], help_text=_help("clinician_digest_horizon_days")
+    )
+    late_send_grace_hours = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(72)], help_text=_help("late_send_grace_hours")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "notification settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="notification_settings_single_row")]
+
+    def __str__(self) -> str:
+        return "Reminder and digest times"

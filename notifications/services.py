@@ -9,11 +9,16 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from checklists import rules
+from checklists.catalog import load_rule_config
 from checklists.models import Case
+from checklists.selectors import case_queryset, case_to_data
 from notifications.models import Notification
+from notifications.schedule import DAY_BEFORE
 
 logger = logging.getLogger(__name__)
 RETRY_DELAYS = (dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2))
+SENDABLE = (Notification.Status.PENDING, Notification.Status.FAILED)
 
 
 def notification_plan(
@@ -47,26 +52,56 @@ def notification_plan(
     return notification
 
 
+def unsendable_reason(notification: Notification, now: dt.datetime) -> str:
+    """Why a queued message must not go out any more ("" if it may): nothing to a cancelled or
+    completed case, nothing once the appointment has started, no day-before message unscheduled."""
+    case = notification.case
+    if case is None:
+        return ""
+    if case.status == Case.Status.CANCELLED:
+        return "Not sent: the case was cancelled."
+    if case.status == Case.Status.COMPLETED:
+        return "Not sent: the case is completed."
+    appointment = getattr(case, "appointment", None)
+    scheduled = appointment is not None and appointment.is_active
+    if scheduled and appointment.start <= now:
+        return "Not sent: the appointment has started."
+    if notification.kind == DAY_BEFORE and not scheduled:
+        return "Not sent: the case is no longer scheduled."
+    return ""
+
+
 def notification_send(*, notification_id: int) -> Notification:
-    """Send one queued message; a failure is recorded and retried later with back-off."""
+    """Send one queued message; a failure is recorded and retried later with back-off.
+
+    The row is locked and moved to "sending" first, so a second worker (or a second task for the
+    same row) finds it taken and sends nothing: at most once. A message that must not go out any
+    more (see `unsendable_reason`) is cancelled instead, with the reason in `error`.
+    """
+    now = timezone.now()
     with transaction.atomic():
         notification = Notification.objects.select_for_update().get(pk=notification_id)
-        if notification.status not in (Notification.Status.PENDING, Notification.Status.FAILED):
+        if notification.status not in SENDABLE:
             return notification  # sent, being sent, or cancelled: never twice
+        reason = unsendable_reason(notification, now)
+        if reason:
+            notification.status, notification.error, notification.enqueued_at = (
+                Notification.Status.CANCELLED,
+                reason,
+                None,
+            )
+            notification.save(update_fields=["status", "error", "enqueued_at"])
+            return notification
         notification.status = Notification.Status.SENDING
         notification.attempts += 1
-        notification.save(update_fields=["status", "attempts"])
-    message = EmailMultiAlternatives(
-        notification.subject, notification.body_text, to=[notification.recipient]
-    )
-    if notification.body_html:
-        message.attach_alternative(notification.body_html, "text/html")
+        notification.enqueued_at = None
+        notification.save(update_fields=["status", "attempts", "enqueued_at"])
     try:
-        message.send()
+        _email(notification).send()
     except Exception as exc:  # any transport error: keep it, retry later
         logger.warning("Sending notification %s failed: %s", notification.pk, exc)
         notification.status = Notification.Status.FAILED
-        notification.error = str(exc)[:2000]
+        notification.error = f"{type(exc).__name__}: {exc}"[:2000]
         delay = RETRY_DELAYS[min(notification.attempts, len(RETRY_DELAYS)) - 1]
         notification.next_attempt_at = timezone.now() + delay
     else:
@@ -75,3 +110,27 @@ def notification_send(*, notification_id: int) -> Notification:
         notification.error = ""
     notification.save(update_fields=["status", "error", "sent_at", "next_attempt_at"])
     return notification
+
+
+def _email(notification: Notification) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        notification.subject, notification.body_text, to=[notification.recipient]
+    )
+    if notification.body_html:
+        message.attach_alternative(notification.body_html, "text/html")
+    if notification.kind == DAY_BEFORE and notification.case_id is not None:
+        message.attach("appointment.ics", _calendar(notification.case_id), "text/calendar")
+    return message
+
+
+def _calendar(case_id: int) -> bytes:
+    """The appointment's .ics, made from the case as it is now (times in the clinic's zone)."""
+    from checklists.views.sheet import appointment_calendar  # the same file the case page offers
+
+    config = load_rule_config()
+    case = case_queryset().get(pk=case_id)
+    timeline = rules.timeline_for(case_to_data(case), config)
+    if timeline is None:
+        raise ValueError("the case has no appointment")
+    with timezone.override(config.time_zone):
+        return appointment_calendar(case, timeline)

@@ -1,0 +1,298 @@
+"""The reminder schedule: which messages are due, worked out afresh from the case at every sweep.
+
+Pure, like the readiness engine: no ORM, no clock. Given a case's data, the rule config, the
+notification settings and `now`, it returns the due messages (kind, planned time, recipient,
+language and what the message says). Nothing is stored ahead of time, so a rescheduled case
+simply yields other times and a cancelled one none. Clock times are clinic-local; a planned
+time is that local time on that local date, so a reminder stays at 10:00 across a DST change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from checklists import rules
+from checklists.casedata import CaseData
+from checklists.catalog import ANTICOAGULANT_CLASSES, RuleConfig
+
+LANGUAGES = ("en", "es")
+DAY_BEFORE = "day_before"
+DIGEST_COORDINATOR = "digest_coordinator"
+DIGEST_CLINICIAN = "digest_clinician"
+_REMINDER = "reminder_"
+_LAST_DOSE = "last_dose:"
+_INTAKE_SUBMITTED = "intake_submitted:"
+OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
+
+
+def reminder_kind(days: int) -> str:
+    """'reminder_7d': the missing-items reminder `days` before the procedure day."""
+    return f"{_REMINDER}{days}d"
+
+
+def last_dose_kind(drug: str) -> str:
+    """'last_dose:apixaban': one per held drug, so the outbox keeps one per drug per day."""
+    return f"{_LAST_DOSE}{drug}"[:50]
+
+
+def intake_submitted_kind(recipient_key: str) -> str:
+    """'intake_submitted:u7': one per coordinator, as the outbox allows one row per case, kind and time."""
+    return f"{_INTAKE_SUBMITTED}{recipient_key}"
+
+
+def is_scheduled_kind(kind: str) -> bool:
+    """Kinds this schedule produces: a pending row of one that it no longer produces is stale."""
+    return kind in (DAY_BEFORE, DIGEST_COORDINATOR, DIGEST_CLINICIAN) or kind.startswith(
+        (_REMINDER, _LAST_DOSE, _INTAKE_SUBMITTED)
+    )
+
+
+def parse_days(text: str) -> tuple[int, ...]:
+    """'7, 3,1' -> (7, 3, 1): distinct, largest first."""
+    return tuple(sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True))
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """The clinic's reminder and digest times (NotificationSettings), as plain values."""
+
+    patient_reminder_days: tuple[int, ...]
+    patient_reminder_time: dt.time
+    day_before_time: dt.time
+    last_dose_time: dt.time
+    coordinator_digest_time: dt.time
+    clinician_digest_time: dt.time
+    digest_horizon_days: int
+    clinician_digest_horizon_days: int
+    late_send_grace: dt.timedelta
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> ScheduleSettings:
+        """From a NotificationSettings row's field values (or the shipped defaults)."""
+        days = values["patient_reminder_days"]
+        return cls(
+            patient_reminder_days=parse_days(days) if isinstance(days, str) else tuple(days),
+            patient_reminder_time=values["patient_reminder_time"],
+            day_before_time=values["day_before_time"],
+            last_dose_time=values["last_dose_time"],
+            coordinator_digest_time=values["coordinator_digest_time"],
+            clinician_digest_time=values["clinician_digest_time"],
+            digest_horizon_days=values["digest_horizon_days"],
+            clinician_digest_horizon_days=values["clinician_digest_horizon_days"],
+            late_send_grace=dt.timedelta(hours=values["late_send_grace_hours"]),
+        )
+
+    @classmethod
+    def defaults(cls) -> ScheduleSettings:
+        from notifications.defaults import NOTIFICATION_SETTINGS
+
+        return cls.from_values({name: value for name, (value, _meaning) in NOTIFICATION_SETTINGS.items()})
+
+
+@dataclass(frozen=True)
+class StaffRecipient:
+    key: str  # stable, e.g. "u7" for user 7: part of the message kind
+    email: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message the schedule wants sent: rendered from `template` with `context`."""
+
+    kind: str
+    planned_at: dt.datetime  # aware UTC
+    recipient: str
+    language: str
+    template: str  # "reminder" -> templates/notifications/reminder.<language>.txt and .html
+    context: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+def local_at(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """`time` on `day` in the clinic's zone, as aware UTC."""
+    return dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC)
+
+
+def is_due(
+    planned_at: dt.datetime, now: dt.datetime, settings: ScheduleSettings, start: dt.datetime | None
+) -> bool:
+    """Planned at or before now, not older than the grace window, and never at or after the start."""
+    return planned_at <= now < planned_at + settings.late_send_grace and (start is None or now < start)
+
+
+# --- Case messages -------------------------------------------------------------------------------
+
+
+def case_messages(
+    case: CaseData,
+    config: RuleConfig,
+    settings: ScheduleSettings,
+    now: dt.datetime,
+    *,
+    coordinators: Sequence[StaffRecipient] = (),
+) -> list[Message]:
+    """Every message of an active (not cancelled or completed) case's current schedule, due or not.
+
+    The case is judged at `now`: a missing-items reminder exists only while a patient-owned flag
+    is open. A patient without an email address gets nothing (the dashboard says "call patient").
+    """
+    ctx = rules.build_context(case, config, now)
+    flags = rules.evaluate(case, config, now)
+    tz, timeline = config.time_zone, ctx.timeline
+    base = {"case": case, "timeline": timeline, "flags": flags}
+    messages: list[Message] = []
+    email = case.patient.email
+    language = case.patient.language if case.patient.language in LANGUAGES else "en"
+
+    if timeline is not None and email:
+        day = timeline.procedure_day
+        missing = tuple(flag for flag in flags if flag.owner == rules.PATIENT)
+        if missing:
+            for days in settings.patient_reminder_days:
+                planned = local_at(day - dt.timedelta(days=days), settings.patient_reminder_time, tz)
+                context = base | {"missing": missing, "days": days}
+                messages.append(Message(reminder_kind(days), planned, email, language, "reminder", context))
+        planned = local_at(day - dt.timedelta(days=1), settings.day_before_time, tz)
+        context = base | {"driver": case.driver}
+        messages.append(Message(DAY_BEFORE, planned, email, language, "day_before", context))
+        kinds = set()
+        for hold in ctx.holds:
+            kind = last_dose_kind(hold.drug.name)
+            if hold.last_dose_on is None or kind in kinds:
+                continue  # one message per drug, even if two lines name it
+            kinds.add(kind)
+            planned, last_day = _last_dose_plan(hold, ctx, settings)
+            context = base | {"hold": hold, "last_dose_day": last_day}
+            messages.append(Message(kind, planned, email, language, "last_dose", context))
+
+    if case.intake is not None:
+        # Planned at the submission itself: each submission is announced once.
+        for coordinator in coordinators:
+            kind = intake_submitted_kind(coordinator.key)
+            messages.append(
+                Message(kind, case.intake.submitted_at, coordinator.email, "en", "intake_submitted", base)
+            )
+    return messages
+
+
+def due_case_messages(
+    case: CaseData,
+    config: RuleConfig,
+    settings: ScheduleSettings,
+    now: dt.datetime,
+    *,
+    coordinators: Sequence[StaffRecipient] = (),
+) -> list[Message]:
+    """The case's messages that are due at `now` (see `is_due`)."""
+    timeline = rules.timeline_for(case, config)
+    start = timeline.start if timeline is not None else None
+    return [
+        message
+        for message in case_messages(case, config, settings, now, coordinators=coordinators)
+        if is_due(message.planned_at, now, settings, start)
+    ]
+
+
+def _last_dose_plan(
+    hold: rules.MedicationHold, ctx: rules.Context, settings: ScheduleSettings
+) -> tuple[dt.datetime, dt.date]:
+    """(when to send, the last-dose day the message names).
+
+    The patient's own planned last day wins when it is earlier, or, for a blood thinner, when a
+    clinician approved it as an exception; otherwise the permitted day. An hours-based hold whose
+    last dose falls before the message time is announced the day before.
+    """
+    day = hold.last_dose_on
+    planned_day = hold.medication.last_dose_planned
+    if hold.hold_days is not None and planned_day is not None:
+        excepted = (
+            hold.drug.drug_class in ANTICOAGULANT_CLASSES
+            and "anticoagulant_exception_approved" in ctx.signoffs
+        )
+        if planned_day < day or excepted:
+            day = planned_day
+    planned = local_at(day, settings.last_dose_time, ctx.tz)
+    if hold.last_dose_at is not None and planned >= hold.last_dose_at:
+        planned = local_at(day - dt.timedelta(days=1), settings.last_dose_time, ctx.tz)
+    return planned, day
+
+
+# --- Digests -------------------------------------------------------------------------------------
+
+
+def digest_planned_at(
+    kind: str, now: dt.datetime, settings: ScheduleSettings, tz: ZoneInfo
+) -> dt.datetime | None:
+    """Today's (or, when the grace window crosses midnight, yesterday's) digest time if it is due."""
+    time = settings.coordinator_digest_time if kind == DIGEST_COORDINATOR else settings.clinician_digest_time
+    today = now.astimezone(tz).date()
+    for day in (today, today - dt.timedelta(days=1)):
+        planned = local_at(day, time, tz)
+        if is_due(planned, now, settings, None):
+            return planned
+    return None
+
+
+def digest_until(now: dt.datetime, days: int, tz: ZoneInfo) -> dt.datetime:
+    """00:00 after the `days`-th day from today (clinic time): 3 days on Monday reaches Thursday night."""
+    return local_at(now.astimezone(tz).date() + dt.timedelta(days=days + 1), dt.time(0), tz)
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One case in a digest, with the open flags that concern this part of it."""
+
+    case: CaseData
+    start: dt.datetime
+    flags: tuple[rules.Flag, ...]
+    no_email: bool  # the patient cannot be emailed: someone has to phone them
+
+    @property
+    def overdue(self) -> int:
+        return sum(flag.overdue for flag in self.flags)
+
+
+@dataclass(frozen=True)
+class DigestGroup:
+    owner: str
+    entries: tuple[DigestEntry, ...]
+
+    @property
+    def flag_count(self) -> int:
+        return sum(len(entry.flags) for entry in self.entries)
+
+    @property
+    def overdue(self) -> int:
+        return sum(entry.overdue for entry in self.entries)
+
+
+def _entries(
+    rows: Iterable[tuple[CaseData, tuple[rules.Flag, ...]]], owner: str, config: RuleConfig
+) -> tuple[DigestEntry, ...]:
+    entries = []
+    for case, flags in rows:
+        mine = tuple(flag for flag in flags if flag.owner == owner)
+        timeline = rules.timeline_for(case, config)
+        if mine and timeline is not None:
+            entries.append(DigestEntry(case, timeline.start, mine, no_email=not case.patient.email))
+    return tuple(sorted(entries, key=lambda entry: (entry.start, entry.case.reference)))
+
+
+def coordinator_digest(
+    rows: Iterable[tuple[CaseData, tuple[rules.Flag, ...]]], config: RuleConfig
+) -> tuple[DigestGroup, ...]:
+    """Not-ready cases grouped by who must act (patient, coordinator, clinician); no empty groups."""
+    not_ready = [(case, flags) for case, flags in rows if not rules.is_ready(flags)]
+    groups = (DigestGroup(owner, _entries(not_ready, owner, config)) for owner in OWNERS)
+    return tuple(group for group in groups if group.entries)
+
+
+def clinician_digest(
+    rows: Iterable[tuple[CaseData, tuple[rules.Flag, ...]]], config: RuleConfig
+) -> tuple[DigestGroup, ...]:
+    """Every open clinician-owned flag (blockers and warnings) of the upcoming cases."""
+    group = DigestGroup(rules.CLINICIAN, _entries(rows, rules.CLINICIAN, config))
+    return (group,) if group.entries else ()

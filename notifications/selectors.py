@@ -1,0 +1,89 @@
+"""Reads behind the sweep and the digests, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from checklists import rules, selectors
+from checklists.casedata import CaseData
+from checklists.catalog import RuleConfig
+from checklists.models import Case
+from notifications.models import NotificationSettings
+from notifications.schedule import ScheduleSettings, StaffRecipient
+
+logger = logging.getLogger(__name__)
+ACTIVE_STATUSES = (Case.Status.DRAFT, Case.Status.SCHEDULED)
+
+
+def schedule_settings_load() -> ScheduleSettings:
+    """The clinic's reminder times (one query); the shipped defaults if the row is missing."""
+    row = NotificationSettings.objects.filter(pk=1).first()
+    if row is None:
+        logger.warning("No NotificationSettings row: using the shipped defaults (run migrate).")
+        return ScheduleSettings.defaults()
+    return ScheduleSettings.from_values(
+        {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+    )
+
+
+def staff_recipients(group: str) -> list[StaffRecipient]:
+    """Active users of `group` ("coordinator", "clinician") with an email address, in one query."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=group)
+        .exclude(email="")
+        .order_by("pk")
+        .distinct()
+    )
+    return [StaffRecipient(key=f"u{user.pk}", email=user.email) for user in users]
+
+
+def lookahead(settings: ScheduleSettings, config: RuleConfig) -> dt.timedelta:
+    """How far ahead an appointment can have a message due now: the longest of the reminder days,
+    the longest medicine hold (its last-dose day) and the digests' horizons, plus a day's margin."""
+    holds = [d for drug in config.drugs for d in (drug.hold_days, drug.renal_hold_days) if d is not None]
+    days = max(
+        (
+            *settings.patient_reminder_days,
+            *(hold + 1 for hold in holds),
+            1,  # the day before
+            settings.digest_horizon_days + 1,
+            settings.clinician_digest_horizon_days + 1,
+        )
+    )
+    return dt.timedelta(days=days + 1)
+
+
+def sweep_cases(*, now: dt.datetime, until: dt.datetime, submitted_since: dt.datetime) -> list[Case]:
+    """Active cases that may have a message due: starting in (now, until], or whose intake was
+    submitted since `submitted_since`. Everything the engine reads, in five queries."""
+    upcoming = Q(appointment__is_active=True, appointment__start__gt=now, appointment__start__lte=until)
+    submitted = Q(intake__submitted_at__gte=submitted_since, intake__submitted_at__lte=now)
+    return list(
+        selectors.case_queryset()
+        .filter(status__in=ACTIVE_STATUSES)
+        .filter(upcoming | submitted)
+        .order_by("pk")
+    )
+
+
+def upcoming_evaluated(
+    *, now: dt.datetime, until: dt.datetime, config: RuleConfig
+) -> list[tuple[CaseData, tuple[rules.Flag, ...]]]:
+    """Active cases starting in [now, until), as engine data with their open flags (five queries)."""
+    cases = list(
+        selectors.case_queryset()
+        .filter(
+            status__in=ACTIVE_STATUSES,
+            appointment__is_active=True,
+            appointment__start__gte=now,
+            appointment__start__lt=until,
+        )
+        .order_by("appointment__start", "pk")
+    )
+    data = [selectors.case_to_data(case) for case in cases]
+    return [(case, rules.evaluate(case, config, now)) for case in data]
