@@ -45,7 +45,7 @@ class ImportResult:
     rooms_created: list[str] = field(default_factory=list)
 
 
-def _local(moment: dt.datetime, config: RuleConfig) -> str:
+def local_text(moment: dt.datetime, config: RuleConfig) -> str:
     return moment.astimezone(config.time_zone).strftime("%a %d %b %Y %H:%M")
 
 
@@ -73,7 +73,7 @@ def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig, rooms: dict[s
                     index,
                     "appointment.start",
                     f"{case.reference} overlaps {other} in {room} "
-                    f"({_local(other_start, config)}–{other_end.astimezone(config.time_zone):%H:%M})",
+                    f"({local_text(other_start, config)}–{other_end.astimezone(config.time_zone):%H:%M})",
                 )
         clash = selectors.appointment_clash(
             room=rooms[room],
@@ -86,7 +86,7 @@ def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig, rooms: dict[s
                 index,
                 "appointment.start",
                 f"{case.reference} overlaps {clash.case.reference} in {room} "
-                f"({_local(clash.start, config)}–{clash.end.astimezone(config.time_zone):%H:%M})",
+                f"({local_text(clash.start, config)}–{clash.end.astimezone(config.time_zone):%H:%M})",
             )
         slots.append((index, room, timeline.start, timeline.end))
 
@@ -271,16 +271,18 @@ class StaleEdit(Exception):
     """Someone else saved the record after it was read; the message says who and when."""
 
 
-def _changed_by_message(record, config: RuleConfig) -> str:
+def changed_by_message(record, config: RuleConfig) -> str:
+    """Who saved `record` last and when, for a refused stale edit."""
     latest = record.history.order_by("-history_date", "-history_id").select_related("history_user").first()
     who = getattr(latest.history_user, "username", None) if latest else None
-    when = _local(latest.history_date, config) if latest else "just now"
-    return f"This case was changed by {who or 'someone else'} at {when} — reload to see the changes."
+    when = local_text(latest.history_date, config) if latest else "just now"
+    what = "The intake answers were" if isinstance(record, Intake) else "This case was"
+    return f"{what} changed by {who or 'someone else'} at {when} — reload to see the changes."
 
 
 def _clash_message(clash: Appointment, config: RuleConfig) -> str:
     return (
-        f"{clash.room} is already booked {_local(clash.start, config)}–"
+        f"{clash.room} is already booked {local_text(clash.start, config)}–"
         f"{clash.end.astimezone(config.time_zone):%H:%M} ({clash.case.reference})."
     )
 
@@ -308,10 +310,10 @@ def appointment_book(*, case: Case, room: Room, start: dt.datetime, config: Rule
     return appointment
 
 
-def _bump_version(case: Case, version: int, config: RuleConfig) -> None:
+def case_version_claim(case: Case, version: int, config: RuleConfig) -> None:
     """Claim the edit: the UPDATE matches only if nobody saved since `version` was read."""
     if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1):
-        raise StaleEdit(_changed_by_message(case, config))
+        raise StaleEdit(changed_by_message(case, config))
     case.version = version + 1
 
 
@@ -355,7 +357,7 @@ def case_update(
     config: RuleConfig,
 ) -> Case:
     """Edit, reschedule or unschedule a case; refused if it changed since `version` was read."""
-    _bump_version(case, version, config)
+    case_version_claim(case, version, config)
     for name, value in patient.items():
         setattr(case.patient, name, value)
     case.patient.full_clean()
@@ -379,7 +381,7 @@ def case_update(
 @transaction.atomic
 def case_cancel(*, case: Case, version: int, config: RuleConfig) -> Case:
     """Cancel the case; its slot is free again, the record stays."""
-    _bump_version(case, version, config)
+    case_version_claim(case, version, config)
     case.status = Case.Status.CANCELLED
     case.save(update_fields=["status", "version", "updated_at"])
     Appointment.objects.filter(case=case).update(is_active=False)

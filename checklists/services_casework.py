@@ -1,7 +1,7 @@
 """Writes from the case page: sign-offs, driver, labs, medicines, allergies and a phone intake.
 
 Every function is keyword-only and validates before it saves. Case-level edits claim the case's
-`version` first (`services._bump_version`), intake answers claim the intake's own `version`, so
+`version` first (`services.case_version_claim`), intake answers claim the intake's own `version`, so
 an edit based on an out-of-date page raises `services.StaleEdit` and writes nothing.
 """
 
@@ -22,7 +22,7 @@ from checklists import casedata as cd
 from checklists import permissions
 from checklists.catalog import RuleConfig
 from checklists.models import Allergy, Case, Driver, Drug, Intake, LabResult, Medication, SignOff
-from checklists.services import StaleEdit, _bump_version, _changed_by_message, _local
+from checklists.services import StaleEdit, case_version_claim, changed_by_message, local_text
 
 NKA_WITH_ALLERGIES = "Allergies are listed for this case: remove them first, or leave this unticked."
 
@@ -46,7 +46,7 @@ def phone_e164(value: str) -> str:
 
 def _claim_case(case: Case, version: int, config: RuleConfig) -> None:
     """Claim the case's version, then save the case so its history names who changed it and when."""
-    _bump_version(case, version, config)
+    case_version_claim(case, version, config)
     case.full_clean()
     case.save(update_fields=["version", "updated_at"])
 
@@ -65,7 +65,7 @@ def _already_signed(existing: SignOff, config: RuleConfig) -> ValidationError:
     return ValidationError(
         {
             "item": f"{item_label(existing.item)} is already signed off by {existing.by} at "
-            f"{_local(existing.at, config)}. Withdraw it first to record it again."
+            f"{local_text(existing.at, config)}. Withdraw it first to record it again."
         }
     )
 
@@ -301,7 +301,7 @@ def intake_record_for_patient(
         intake = Intake(case=case)
     else:
         if not Intake.objects.filter(pk=intake.pk, version=version).update(version=F("version") + 1):
-            raise StaleEdit(_changed_by_message(intake, config))
+            raise StaleEdit(changed_by_message(intake, config))
         intake.version = version + 1
     if answers.no_known_allergies and Allergy.objects.filter(case=case).exists():
         raise ValidationError({"no_known_allergies": NKA_WITH_ALLERGIES})
@@ -315,5 +315,5 @@ def intake_record_for_patient(
         with transaction.atomic():
             intake.save()
     except IntegrityError as exc:  # a first intake created by the patient at the same moment
-        raise StaleEdit(_changed_by_message(Intake.objects.get(case=case), config)) from exc
+        raise StaleEdit(changed_by_message(Intake.objects.get(case=case), config)) from exc
     return intake

@@ -10,6 +10,32 @@ from checklists.catalog import RuleConfig
 
 UTC = dt.UTC
 
+# Every flag code READINESS.md defines, and no others.
+READINESS_CODES = {
+    "NOT_SCHEDULED",
+    "INTAKE_NOT_SUBMITTED",
+    "MEDICATIONS_UNCONFIRMED",
+    "ALLERGIES_UNANSWERED",
+    "FASTING_NOT_ACKNOWLEDGED",
+    "DRIVER_MISSING",
+    "DRIVER_UNCONFIRMED",
+    "ANTICOAGULANT_HOLD_PLAN",
+    "ANTICOAGULANT_LAST_DOSE_TOO_LATE",
+    "SUPPLEMENT_BLEEDING_RISK",
+    "GLP1_AGONIST_REVIEW",
+    "SGLT2_INHIBITOR_HOLD",
+    "METFORMIN_RENAL_REVIEW",
+    "DIABETES_PLAN",
+    "CONTRAST_PREMEDICATION",
+    "ANESTHETIC_ALLERGY_REVIEW",
+    "LATEX_ALLERGY",
+    "LAB_MISSING",
+    "LAB_OUT_OF_RANGE",
+    "PRONE_POSITION_REVIEW",
+    "INFECTION_REVIEW",
+    "PREGNANCY_REVIEW",
+}
+
 
 def full_case(reference: str, start: dt.datetime, room: str = "IR Suite 1") -> cd.CaseData:
     """A case with every kind of related record, so a query-count test touches every join."""

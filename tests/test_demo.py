@@ -9,34 +9,9 @@ from django.contrib.auth.models import User
 
 from checklists import rules, selectors
 from checklists.models import Case, Room
+from tests.factories import READINESS_CODES
 
 pytestmark = pytest.mark.django_db
-
-# Every code in READINESS.md.
-EVERY_FLAG_CODE = {
-    "NOT_SCHEDULED",
-    "INTAKE_NOT_SUBMITTED",
-    "MEDICATIONS_UNCONFIRMED",
-    "ALLERGIES_UNANSWERED",
-    "FASTING_NOT_ACKNOWLEDGED",
-    "DRIVER_MISSING",
-    "DRIVER_UNCONFIRMED",
-    "ANTICOAGULANT_HOLD_PLAN",
-    "ANTICOAGULANT_LAST_DOSE_TOO_LATE",
-    "SUPPLEMENT_BLEEDING_RISK",
-    "GLP1_AGONIST_REVIEW",
-    "SGLT2_INHIBITOR_HOLD",
-    "METFORMIN_RENAL_REVIEW",
-    "DIABETES_PLAN",
-    "CONTRAST_PREMEDICATION",
-    "ANESTHETIC_ALLERGY_REVIEW",
-    "LATEX_ALLERGY",
-    "LAB_MISSING",
-    "LAB_OUT_OF_RANGE",
-    "PRONE_POSITION_REVIEW",
-    "INFECTION_REVIEW",
-    "PREGNANCY_REVIEW",
-}
 
 
 def test_demo_cases_raise_every_flag_code_and_include_ready_cases(run_command):
@@ -44,7 +19,7 @@ def test_demo_cases_raise_every_flag_code_and_include_ready_cases(run_command):
 
     assert result.exit_code == 0, result.stderr
     flags = selectors.cases_evaluate(selectors.case_queryset(), as_of=dt.datetime.now(dt.UTC))
-    assert {f.code for case_flags in flags.values() for f in case_flags} == EVERY_FLAG_CODE
+    assert {f.code for case_flags in flags.values() for f in case_flags} == READINESS_CODES
     assert sum(rules.is_ready(case_flags) for case_flags in flags.values()) >= 3
     assert Case.objects.count() == 15
 

@@ -38,6 +38,7 @@ from checklists.rules import (
     sort_key,
     timeline_for,
 )
+from tests.factories import READINESS_CODES
 
 UTC = dt.UTC
 NY = ZoneInfo("America/New_York")
@@ -52,31 +53,6 @@ LAB_DAY = dt.date(2026, 11, 5)
 NY_START = dt.datetime(2026, 11, 2, 8, 0, tzinfo=NY)
 NY_AS_OF = dt.datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
 NY_LAB_DAY = dt.date(2026, 10, 15)
-
-READINESS_CODES = {
-    "NOT_SCHEDULED",
-    "INTAKE_NOT_SUBMITTED",
-    "MEDICATIONS_UNCONFIRMED",
-    "ALLERGIES_UNANSWERED",
-    "FASTING_NOT_ACKNOWLEDGED",
-    "DRIVER_MISSING",
-    "DRIVER_UNCONFIRMED",
-    "ANTICOAGULANT_HOLD_PLAN",
-    "ANTICOAGULANT_LAST_DOSE_TOO_LATE",
-    "SUPPLEMENT_BLEEDING_RISK",
-    "GLP1_AGONIST_REVIEW",
-    "SGLT2_INHIBITOR_HOLD",
-    "METFORMIN_RENAL_REVIEW",
-    "DIABETES_PLAN",
-    "CONTRAST_PREMEDICATION",
-    "ANESTHETIC_ALLERGY_REVIEW",
-    "LATEX_ALLERGY",
-    "LAB_MISSING",
-    "LAB_OUT_OF_RANGE",
-    "PRONE_POSITION_REVIEW",
-    "INFECTION_REVIEW",
-    "PREGNANCY_REVIEW",
-}
 
 
 # --- Builders ------------------------------------------------------------------------------------
