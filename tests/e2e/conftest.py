@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connections
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_ARGS = [
@@ -43,22 +45,35 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture
-def browser_page(chromium_path, live_server, transactional_db, clinical_defaults, monkeypatch):
-    """A fresh browser page at the live server; Playwright's loop lives only inside this test."""
+@contextmanager
+def chromium(chromium_path: str, monkeypatch):
+    """Debian's Chromium under Playwright's sync API, for one test.
+
+    The sync API keeps an event loop on this thread, so the test's own ORM calls open a
+    connection of their own (Django keeps connections per async context); it is closed here,
+    inside that context, or PostgreSQL could not drop the test database at the end.
+    """
     from playwright.sync_api import sync_playwright
 
-    # The sync API keeps an event loop on this thread; the test's own ORM calls are still sync.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            connections.close_all()
+
+
+@pytest.fixture
+def browser_page(transactional_db, clinical_defaults, chromium_path, live_server, monkeypatch):
+    """A fresh desktop-sized page at the live server."""
+    with chromium(chromium_path, monkeypatch) as browser:
         context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(10_000)
-        page = context.new_page()
-        yield page
+        yield context.new_page()
         context.close()
-        browser.close()
 
 
 @pytest.fixture

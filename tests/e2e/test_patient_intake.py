@@ -11,7 +11,7 @@ from django.utils import timezone
 from checklists import casedata as cd
 from checklists import selectors
 from checklists.models import Case, Intake, Medication
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM_ARGS, log_in
+from tests.e2e.conftest import ARTIFACTS, chromium, log_in
 from tests.intake_support import store_case
 
 PATIENT_OWNED = {
@@ -24,14 +24,9 @@ PATIENT_OWNED = {
 
 
 @pytest.fixture
-def phone_page(chromium_path, live_server, transactional_db, clinical_defaults, monkeypatch):
+def phone_page(transactional_db, clinical_defaults, chromium_path, live_server, monkeypatch):
     """A phone-sized page (360 × 740, touch) in its own browser context: no staff cookies."""
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    with chromium(chromium_path, monkeypatch) as browser:
         staff = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
         phone = browser.new_context(
             base_url=live_server.url, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
@@ -41,7 +36,6 @@ def phone_page(chromium_path, live_server, transactional_db, clinical_defaults, 
         yield staff.new_page(), phone.new_page()
         staff.close()
         phone.close()
-        browser.close()
 
 
 def _fits_the_phone(page) -> None:
