@@ -491,21 +491,37 @@ def rule_diabetes(ctx: Context) -> list[Flag]:
     return [_flag(ctx, "DIABETES_PLAN", WARNING, CLINICIAN, due, msg)]
 
 
-def rule_contrast_allergy(ctx: Context) -> list[Flag]:
-    """Contrast allergy with contrast planned: steroid and antihistamine premedication."""
+@dataclass(frozen=True)
+class PremedDose:
+    drug: str
+    at: dt.datetime | None  # None while unscheduled
+
+
+def premedication_for(ctx: Context) -> tuple[PremedDose, ...]:
+    """The contrast premedication doses in time order, or none when not needed.
+
+    One place for the rule, so the flag, the staff case sheet and the patient's instructions agree.
+    """
     allergic = any(a.category == "iodinated_contrast" for a in ctx.case.allergies)
     if not allergic or not ctx.case.procedure.contrast_planned:
-        return []
+        return ()
     steps = sorted(ctx.config.premedication, key=lambda s: -s.hours_before_start)  # stable: time order
     start = ctx.timeline.start if ctx.timeline else None
-    regimen = [
-        {"drug": s.drug, "at": start - dt.timedelta(hours=s.hours_before_start) if start else None}
-        for s in steps
-    ]
-    if start is None:
-        plan = f"{', '.join(dict.fromkeys(s.drug for s in steps))} (times follow once the case is scheduled)"
+    return tuple(
+        PremedDose(s.drug, start - dt.timedelta(hours=s.hours_before_start) if start else None) for s in steps
+    )
+
+
+def rule_contrast_allergy(ctx: Context) -> list[Flag]:
+    """Contrast allergy with contrast planned: steroid and antihistamine premedication."""
+    doses = premedication_for(ctx)
+    if not doses:
+        return []
+    regimen = [{"drug": d.drug, "at": d.at} for d in doses]
+    if ctx.timeline is None:
+        plan = f"{', '.join(dict.fromkeys(d.drug for d in doses))} (times follow once the case is scheduled)"
     else:
-        plan = ", ".join(f"{r['drug']} at {_fmt_dt(r['at'], ctx.tz)}" for r in regimen)
+        plan = ", ".join(f"{d.drug} at {_fmt_dt(d.at, ctx.tz)}" for d in doses)
     due = ctx.deadline("CONTRAST_PREMEDICATION")
     msg = (
         f"Iodinated contrast allergy with contrast planned. A clinician must prescribe premedication: "

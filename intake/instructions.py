@@ -118,14 +118,11 @@ def instructions_for(data: CaseData, config: RuleConfig, as_of: dt.datetime) -> 
         for m, d in ctx.drugs_of_class("glp1", "metformin", "insulin")
     ]
     advice = list(dict.fromkeys(advice))
-    premedication = []
-    contrast_allergy = any(a.category == "iodinated_contrast" for a in data.allergies)
-    if ctx.timeline and contrast_allergy and data.procedure.contrast_planned:
-        for step in sorted(config.premedication, key=lambda s: -s.hours_before_start):
-            at = ctx.timeline.start - dt.timedelta(hours=step.hours_before_start)
-            premedication.append(
-                _("%(drug)s at %(when)s") % {"drug": step.drug, "when": format_moment(at, tz)}
-            )
+    premedication = [
+        _("%(drug)s at %(when)s") % {"drug": dose.drug, "when": format_moment(dose.at, tz)}
+        for dose in rules.premedication_for(ctx)
+        if dose.at is not None
+    ]
     timeline = ctx.timeline
     if timeline is None:
         return Instructions(scheduled=False, holds=holds, advice=advice)

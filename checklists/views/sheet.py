@@ -23,13 +23,7 @@ def _sheet_context(case) -> dict:
     data = case_to_data(case)
     ctx = rules.build_context(data, config, timezone.now())
     flags = rules.evaluate(data, config, ctx.as_of)
-    premedication = []
-    contrast_allergy = any(a.category == "iodinated_contrast" for a in data.allergies)
-    if ctx.timeline and contrast_allergy and data.procedure.contrast_planned:
-        premedication = sorted(
-            (ctx.timeline.start - dt.timedelta(hours=s.hours_before_start), s.drug)
-            for s in config.premedication
-        )
+    premedication = [dose for dose in rules.premedication_for(ctx) if dose.at is not None]
     return {
         "case": case,
         "data": data,
