@@ -25,6 +25,22 @@ def case_queryset() -> QuerySet[Case]:
     )
 
 
+def case_page_queryset() -> QuerySet[Case]:
+    """`case_queryset` plus what only the case page shows: every sign-off with who recorded and
+    withdrew it (`all_signoffs`), and who confirmed the driver."""
+    return (
+        case_queryset()
+        .select_related("driver__confirmed_by")
+        .prefetch_related(
+            Prefetch(
+                "signoffs",
+                queryset=SignOff.objects.select_related("by_user", "withdrawn_by").order_by("at", "id"),
+                to_attr="all_signoffs",
+            )
+        )
+    )
+
+
 def case_to_data(case: Case) -> cd.CaseData:
     """A stored case as the engine and the case format see it (from prefetched rows only)."""
     patient = case.patient

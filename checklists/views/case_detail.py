@@ -15,7 +15,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.forms import BaseFormSet, Form
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,7 +38,7 @@ from checklists.forms_casework import (
     WithdrawSignOffForm,
     answer_for,
 )
-from checklists.models import Case, SignOff
+from checklists.models import Case
 from checklists.views.common import staff_required
 
 PAGE = "checklists/case_detail/page.html"
@@ -50,20 +50,7 @@ INTAKE_CODES = frozenset(
 
 
 def _case(case_uuid: UUID) -> Case:
-    """The case with what the engine reads (`case_queryset`) plus what only this page shows:
-    every sign-off with who recorded and withdrew it, and who confirmed the driver."""
-    queryset = (
-        selectors.case_queryset()
-        .select_related("driver__confirmed_by")
-        .prefetch_related(
-            Prefetch(
-                "signoffs",
-                queryset=SignOff.objects.select_related("by_user", "withdrawn_by").order_by("at", "id"),
-                to_attr="all_signoffs",
-            )
-        )
-    )
-    return get_object_or_404(queryset, uuid=case_uuid)
+    return get_object_or_404(selectors.case_page_queryset(), uuid=case_uuid)
 
 
 def _case_row(case_uuid: UUID) -> Case:
