@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint browser pytest clean
+.PHONY: run test test-clock lint browser pytest clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ browser:
 	@bash .ci/ensure-chromium || echo "Browser tests will be skipped here (no chromium)."
 
 test: lint browser pytest
+
+# The suite must pass at any hour: run it (browser tests aside) with its clock just after
+# midnight, just before midnight, and across the spring-forward night in a clinic zone with DST.
+CLOCKS := 2026-11-23T00:30:00+00:00 2026-11-23T23:30:00+00:00 2027-03-14T06:45:00+00:00@America/New_York
+test-clock: $(VENV)/.dev-deps .env
+	$(PY) manage.py compile_translations
+	@set -e; for clock in $(CLOCKS); do \
+	  moment=$${clock%@*}; zone=UTC; case $$clock in *@*) zone=$${clock#*@};; esac; \
+	  echo "== pytest at $$moment, clinic zone $$zone"; \
+	  PREPDESK_CLOCK=$$moment CLINIC_TIME_ZONE=$$zone $(PY) -m pytest -q -p no:cacheprovider --ignore=tests/e2e $(PYTEST_ARGS); \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

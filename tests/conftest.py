@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import os
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.management import call_command
 
 from checklists.catalog import RuleConfig, load_rule_config
 
 DATA = Path(__file__).parent / "data"
+
+# The moment every test starts at (ticking). Nothing in the suite reads the wall clock, so the
+# result is the same at any hour; `make test-clock` runs the suite again at other moments
+# (just after midnight, just before midnight, across a DST change) to prove it.
+TEST_CLOCK = dt.datetime.fromisoformat(os.environ.get("PREPDESK_CLOCK") or "2026-11-18T14:00:00+00:00")
+
+
+@pytest.fixture(autouse=True)
+def test_clock():
+    """Start each test at TEST_CLOCK; tests that need another moment travel again (nested)."""
+    with time_machine.travel(TEST_CLOCK, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -50,9 +50,13 @@ def _store(config, data: cd.CaseData) -> Case:
 @pytest.fixture
 def case(config, start) -> Case:
     """The factory's full case with labs that are all valid (eGFR missing: the patient is on a DOAC)."""
-    today = timezone.now().date()
+    now = timezone.now()
+    today = now.date()
+    data = full_case("CD-1", start)
     data = dataclasses.replace(
-        full_case("CD-1", start),
+        data,
+        # Submitted an hour ago, whatever the hour: "start - 5 days" lies ahead before 09:00.
+        intake=dataclasses.replace(data.intake, submitted_at=now - dt.timedelta(hours=1)),
         labs=(cd.LabData("inr", 1.1, today - dt.timedelta(days=1)), cd.LabData("platelets", 220, today)),
     )
     return _store(config, data)
