@@ -7,11 +7,16 @@ it from the database in a fixed number of queries; `RuleConfig.defaults()` build
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from checklists import defaults
 
@@ -20,35 +25,223 @@ DRUG_CLASSES = (
     "doac",
     "antiplatelet",
     "heparin",
+    "nsaid",
     "herbal_bleeding",
+    "herbal_other",
     "glp1",
     "sglt2",
     "metformin",
     "insulin",
+    "sulfonylurea",
+    "no_action",
 )
 ANTICOAGULANT_CLASSES = frozenset({"vka", "doac", "antiplatelet", "heparin"})
+# Two different drugs of these classes together: ANTICOAGULANT_COMBINATION (antiplatelets aside).
+COMBINATION_CLASSES = frozenset({"vka", "doac", "heparin"})
+NO_ACTION = "no_action"
 
-# A number with a unit ("5mg", "5 mg", "81mg", "1000 iu", "0.5 ml"): dropped before matching.
-_DOSE = re.compile(r"(?<![a-z0-9])\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|ug|g|ml|iu|units?|u|%)(?![a-z0-9])")
-_NOT_WORD = re.compile(r"[^a-z0-9µ%.,]+")
+EXACT = "exact"
+PROBABLE = "probable"
+
+# Dose words and forms: dropped with the numbers, so "Eliquis 5mg 1 tab" reads as "eliquis".
+_DOSE_WORDS = frozenset(
+    "mg mcg ug µg g gm ml iu unit units u tab tabs tablet tablets cap caps capsule capsules "
+    "puff puffs pill pills drop drops".split()
+)
+# Words that say how or when a medicine is taken: never read as a misspelt drug name.
+_NOT_A_NAME = frozenset(
+    "daily twice once three times morning evening night nightly bedtime needed weekly monthly "
+    "every hours before after with without food water take takes taking stopped stop started "
+    "shot shots injection injections inhaler cream patch spray solution oral mouth by for and "
+    "the per day days week month year years when pain sleep dose doses about some other".split()
+)
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_APOSTROPHE = re.compile(r"['’ʼ`]")
+_NUMBER = re.compile(r"[0-9]+")
+_FUZZY_MIN_LETTERS = 5  # catalogue names shorter than this are never guessed at
+
+
+def _fold(text: str) -> str:
+    """Accents dropped (NFKD, combining marks removed), lower case: "Apixabán" -> "apixaban"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def name_tokens(text: str) -> tuple[str, ...]:
+    """The words of a medicine line that can name a drug: doses, numbers and punctuation dropped.
+
+    "Eliquis5mg" -> ("eliquis",); "Janumet 50/1000" -> ("janumet",); "ácido acetilsalicílico 100 mg"
+    -> ("acido", "acetilsalicilico"). Catalogue names go through the same function.
+    """
+    folded = _APOSTROPHE.sub("", _fold(text).replace("µ", "u"))  # "St John's" reads as "st johns"
+    words = _NOT_ALNUM.sub(" ", _LETTER_DIGIT.sub(" ", folded)).split()
+    return tuple(w for w in words if not _NUMBER.fullmatch(w) and w not in _DOSE_WORDS)
 
 
 def normalize_name(name: str) -> str:
-    """Lower-case, doses dropped, punctuation and runs of spaces folded to one space."""
-    text = " ".join(_NOT_WORD.sub(" ", name.lower()).split())
-    text = _DOSE.sub(" ", text)
-    return " ".join(text.replace(",", " ").split()).strip(" .")
+    """A medicine name as the matcher compares it: "Eliquis® 5 mg" -> "eliquis"."""
+    return " ".join(name_tokens(name))
 
 
 @dataclass(frozen=True)
 class DrugEntry:
     name: str  # generic name
     drug_class: str
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # brands, patient words, Spanish names, combination products
     hold_days: int | None = None
     hold_hours: int | None = None
     renal_egfr_below: float | None = None
     renal_hold_days: int | None = None
+
+
+@dataclass(frozen=True)
+class DrugMatch:
+    """One drug a medicine line names, how it was read, and the catalogue name that matched."""
+
+    drug: DrugEntry
+    how: str  # EXACT | PROBABLE
+    matched_name: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a medicine line was read as (MEDICATIONS.md "Matching").
+
+    `matches` are the drugs the line names: exact matches, and probable ones to drugs that need
+    something done. A probable match to a no-action drug does not recognise the line; it is kept
+    as `suggestion` ("did you mean lisinopril?").
+    """
+
+    text: str
+    matches: tuple[DrugMatch, ...] = ()
+    suggestion: DrugMatch | None = None
+
+    @property
+    def drugs(self) -> tuple[DrugEntry, ...]:
+        return tuple(m.drug for m in self.matches)
+
+    @property
+    def recognised(self) -> bool:
+        return bool(self.matches)
+
+    def match_for(self, drug: DrugEntry) -> DrugMatch | None:
+        return next((m for m in self.matches if m.drug == drug), None)
+
+
+@dataclass(frozen=True)
+class _Index:
+    """A catalogue compiled for matching: built once per distinct list of drugs."""
+
+    exact: Mapping[tuple[str, ...], tuple[tuple[DrugEntry, ...], str]]  # tokens -> (drugs, name)
+    longest: int  # the most words in one name
+    fuzzy_names: tuple[str, ...]  # names of 5+ letters, for typos
+    fuzzy_drugs: tuple[tuple[tuple[DrugEntry, ...], str], ...]  # parallel to fuzzy_names
+
+
+@functools.lru_cache(maxsize=8)
+def _compile(drugs: tuple[DrugEntry, ...]) -> _Index:
+    by_name: dict[tuple[str, ...], dict[str, DrugEntry]] = {}
+    shown: dict[tuple[str, ...], str] = {}
+    for drug in drugs:
+        for name in (drug.name, *drug.aliases):
+            tokens = name_tokens(name)
+            if tokens:
+                by_name.setdefault(tokens, {})[drug.name] = drug
+                shown.setdefault(tokens, name.strip().lower())
+    exact = {
+        tokens: (tuple(sorted(found.values(), key=lambda d: d.name)), shown[tokens])
+        for tokens, found in by_name.items()
+    }
+    fuzzy = [
+        (" ".join(tokens), entry)
+        for tokens, entry in exact.items()
+        if sum(len(t) for t in tokens) >= _FUZZY_MIN_LETTERS
+    ]
+    return _Index(
+        exact=MappingProxyType(exact),
+        longest=max((len(t) for t in exact), default=1),
+        fuzzy_names=tuple(name for name, _ in fuzzy),
+        fuzzy_drugs=tuple(entry for _, entry in fuzzy),
+    )
+
+
+def _allowed_edits(name: str) -> int:
+    """Typos tolerated: one for a name of 5-6 letters, two for 7 or more."""
+    return 1 if len(name.replace(" ", "")) < 7 else 2
+
+
+def read_medication(text: str, drugs: tuple[DrugEntry, ...]) -> Reading:
+    """Read one medicine line against the catalogue `drugs` (MEDICATIONS.md, steps 1-4)."""
+    return _read(text, _compile(drugs))
+
+
+def _read(text: str, index: _Index) -> Reading:
+    tokens = name_tokens(text)
+
+    # Exact: every name found as whole words; where names overlap, the longest wins.
+    spans = []
+    for start in range(len(tokens)):
+        for length in range(min(index.longest, len(tokens) - start), 0, -1):
+            entry = index.exact.get(tokens[start : start + length])
+            if entry is not None:
+                spans.append((start, start + length, entry))
+    spans.sort(key=lambda s: (-(s[1] - s[0]), -len(s[2][1]), s[0]))
+    covered: set[int] = set()
+    found: dict[str, DrugMatch] = {}
+    for start, end, (entry_drugs, name) in spans:
+        if covered.intersection(range(start, end)):
+            continue
+        covered.update(range(start, end))
+        for drug in entry_drugs:
+            found.setdefault(drug.name, DrugMatch(drug, EXACT, name))
+
+    # Probable: words no exact name covered, one or two at a time, against names of 5+ letters.
+    suggestion = None
+    for _start, _end, (guess_drugs, name) in _probable_spans(tokens, covered, index):
+        acts = [d for d in guess_drugs if d.drug_class != NO_ACTION]
+        for drug in acts:
+            found.setdefault(drug.name, DrugMatch(drug, PROBABLE, name))
+        if not acts and suggestion is None and not found:
+            suggestion = DrugMatch(guess_drugs[0], PROBABLE, name)
+    matches = tuple(sorted(found.values(), key=lambda m: m.drug.name))
+    return Reading(text=text, matches=matches, suggestion=None if matches else suggestion)
+
+
+def _probable_spans(tokens: tuple[str, ...], covered: set[int], index: _Index) -> list:
+    """Non-overlapping (start, end, (drugs, name)) guesses for the uncovered words, best first."""
+    if not index.fuzzy_names:
+        return []
+    guesses = []
+    for start in range(len(tokens)):
+        for length in (1, 2):
+            end = start + length
+            words = tokens[start:end]
+            if (
+                end > len(tokens)
+                or covered.intersection(range(start, end))
+                or all(w in _NOT_A_NAME for w in words)
+            ):
+                continue
+            query = " ".join(words)
+            if len(query.replace(" ", "")) < _FUZZY_MIN_LETTERS - 1:
+                continue
+            for name, distance, i in process.extract(
+                query, index.fuzzy_names, scorer=OSA.distance, score_cutoff=2, limit=None
+            ):
+                if distance <= _allowed_edits(name):
+                    drugs = index.fuzzy_drugs[i][0]
+                    acts = any(d.drug_class != NO_ACTION for d in drugs)
+                    # Closest first; on a tie, the reading that needs action (the safer guess).
+                    guesses.append(((distance, not acts, -length, name), start, end, index.fuzzy_drugs[i]))
+    guesses.sort(key=lambda g: g[0])
+    chosen, taken = [], set()
+    for _key, start, end, entry in guesses:
+        if taken.intersection(range(start, end)):
+            continue
+        taken.update(range(start, end))
+        chosen.append((start, end, entry))
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -74,28 +267,21 @@ class RuleConfig:
     deadlines: Mapping[str, int]  # flag code -> hours before start
     premedication: tuple[PremedStep, ...]
     drugs: tuple[DrugEntry, ...]
-    _patterns: tuple[tuple[re.Pattern[str], DrugEntry], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        patterns = []
-        for drug in self.drugs:
-            for alias in {normalize_name(a) for a in (drug.name, *drug.aliases)} - {""}:
-                patterns.append((re.compile(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])"), drug))
-        object.__setattr__(self, "_patterns", tuple(patterns))
         object.__setattr__(self, "deadlines", MappingProxyType(dict(self.deadlines)))
 
-    def match(self, name: str) -> tuple[DrugEntry, ...]:
-        """Every catalogue drug whose generic or brand name appears as whole words in `name`.
+    def read(self, name: str) -> Reading:
+        """How the clinic's catalogue reads one medicine line (exact, probable, or not at all)."""
+        index = self.__dict__.get("_index")
+        if index is None:  # once per config: hashing the catalogue to find it costs as much as a read
+            index = _compile(self.drugs)
+            object.__setattr__(self, "_index", index)
+        return _read(name, index)
 
-        Usually one; a combination product ("aspirin/clopidogrel") gives each of its drugs, so
-        no blood thinner is hidden behind another. Empty means unclassified.
-        """
-        text = normalize_name(name)
-        found: dict[str, DrugEntry] = {}
-        for pattern, drug in self._patterns:
-            if drug.name not in found and pattern.search(text):
-                found[drug.name] = drug
-        return tuple(sorted(found.values(), key=lambda d: d.name))
+    def match(self, name: str) -> tuple[DrugEntry, ...]:
+        """Every catalogue drug the line names (a combination product gives each of its drugs)."""
+        return self.read(name).drugs
 
     @classmethod
     def defaults(cls, time_zone: str = "UTC") -> RuleConfig:
@@ -118,7 +304,7 @@ class RuleConfig:
                             renal_egfr_below=d.get("renal_egfr_below"),
                             renal_hold_days=d.get("renal_hold_days"),
                         )
-                        for d in defaults.DRUGS
+                        for d in defaults.catalogue_drugs()
                     ),
                     key=lambda d: d.name,
                 )

@@ -7,6 +7,9 @@ edits it; the readiness engine only ever reads the database copy (or, in unit te
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 SIR_2019 = "SIR 2019 consensus (Patel et al., J Vasc Interv Radiol 2019)"
 ACR_CONTRAST = "ACR Manual on Contrast Media"
 ASA_FASTING = "ASA practice guidelines for preoperative fasting (2017, 2023)"
@@ -53,6 +56,10 @@ FLAG_DEADLINES: dict[str, int] = {
     "PRONE_POSITION_REVIEW": 72,
     "INFECTION_REVIEW": 24,
     "PREGNANCY_REVIEW": 24,
+    "MEDICATION_UNRECOGNISED": 72,
+    "SUPPLEMENT_OTHER_RISK": 72,  # only when the hold is "review" (otherwise: the last-dose day)
+    "ANTICOAGULANT_COMBINATION": 72,
+    "MEDICATION_LISTED_TWICE": 72,
 }
 
 # (drug, hours before start); ACR 13-7-1 h regimen.
@@ -64,167 +71,35 @@ PREMEDICATION: tuple[tuple[str, int], ...] = (
 )
 PREMEDICATION_SOURCE = f"{ACR_CONTRAST}: 13-7-1 h prednisone 50 mg + diphenhydramine 50 mg"
 
-# One dict per drug. hold_days / hold_hours: the hold; renal_*: a longer hold when the latest
-# valid eGFR is below the threshold, or missing.
-DRUGS: tuple[dict, ...] = (
-    {
-        "name": "warfarin",
-        "drug_class": "vka",
-        "aliases": ["coumadin", "jantoven"],
-        "hold_days": 5,
-        "source": SIR_2019,
-    },
-    {
-        "name": "apixaban",
-        "drug_class": "doac",
-        "aliases": ["eliquis"],
-        "hold_days": 2,
-        "renal_egfr_below": 50,
-        "renal_hold_days": 3,
-        "source": SIR_2019,
-    },
-    {
-        "name": "rivaroxaban",
-        "drug_class": "doac",
-        "aliases": ["xarelto"],
-        "hold_days": 2,
-        "renal_egfr_below": 30,
-        "renal_hold_days": 3,
-        "source": SIR_2019,
-    },
-    {
-        "name": "edoxaban",
-        "drug_class": "doac",
-        "aliases": ["savaysa", "lixiana"],
-        "hold_days": 2,
-        "source": SIR_2019,
-    },
-    {
-        "name": "dabigatran",
-        "drug_class": "doac",
-        "aliases": ["pradaxa"],
-        "hold_days": 2,
-        "renal_egfr_below": 50,
-        "renal_hold_days": 4,
-        "source": SIR_2019,
-    },
-    {
-        "name": "clopidogrel",
-        "drug_class": "antiplatelet",
-        "aliases": ["plavix"],
-        "hold_days": 5,
-        "source": SIR_2019,
-    },
-    {
-        "name": "prasugrel",
-        "drug_class": "antiplatelet",
-        "aliases": ["effient"],
-        "hold_days": 7,
-        "source": SIR_2019,
-    },
-    {
-        "name": "ticagrelor",
-        "drug_class": "antiplatelet",
-        "aliases": ["brilinta"],
-        "hold_days": 5,
-        "source": SIR_2019,
-    },
-    {
-        "name": "aspirin",
-        "drug_class": "antiplatelet",
-        "aliases": ["asa", "baby aspirin", "ecotrin", "bayer aspirin"],
-        "hold_days": 5,
-        "source": f"{SIR_2019}: 3-5 days, patient-specific",
-    },
-    {
-        "name": "enoxaparin",
-        "drug_class": "heparin",
-        "aliases": ["lovenox"],
-        "hold_hours": 24,
-        "source": SIR_2019,
-    },
-    {
-        "name": "dalteparin",
-        "drug_class": "heparin",
-        "aliases": ["fragmin"],
-        "hold_hours": 24,
-        "source": SIR_2019,
-    },
-    {"name": "heparin", "drug_class": "heparin", "aliases": [], "hold_hours": 6, "source": SIR_2019},
-    {
-        "name": "ginkgo",
-        "drug_class": "herbal_bleeding",
-        "aliases": ["ginkgo biloba"],
-        "hold_days": 7,
-        "source": HERBAL,
-    },
-    {"name": "garlic", "drug_class": "herbal_bleeding", "aliases": [], "hold_days": 7, "source": HERBAL},
-    {"name": "ginseng", "drug_class": "herbal_bleeding", "aliases": [], "hold_days": 7, "source": HERBAL},
-    {
-        "name": "fish oil",
-        "drug_class": "herbal_bleeding",
-        "aliases": ["omega-3", "omega 3"],
-        "hold_days": 7,
-        "source": HERBAL,
-    },
-    {"name": "vitamin e", "drug_class": "herbal_bleeding", "aliases": [], "hold_days": 7, "source": HERBAL},
-    {
-        "name": "turmeric",
-        "drug_class": "herbal_bleeding",
-        "aliases": ["curcumin"],
-        "hold_days": 7,
-        "source": HERBAL,
-    },
-    {"name": "feverfew", "drug_class": "herbal_bleeding", "aliases": [], "hold_days": 7, "source": HERBAL},
-    {"name": "dong quai", "drug_class": "herbal_bleeding", "aliases": [], "hold_days": 7, "source": HERBAL},
-    {
-        "name": "semaglutide",
-        "drug_class": "glp1",
-        "aliases": ["ozempic", "wegovy", "rybelsus"],
-        "source": ASA_GLP1,
-    },
-    {"name": "liraglutide", "drug_class": "glp1", "aliases": ["victoza", "saxenda"], "source": ASA_GLP1},
-    {"name": "dulaglutide", "drug_class": "glp1", "aliases": ["trulicity"], "source": ASA_GLP1},
-    {"name": "tirzepatide", "drug_class": "glp1", "aliases": ["mounjaro", "zepbound"], "source": ASA_GLP1},
-    {"name": "exenatide", "drug_class": "glp1", "aliases": ["byetta", "bydureon"], "source": ASA_GLP1},
-    {
-        "name": "empagliflozin",
-        "drug_class": "sglt2",
-        "aliases": ["jardiance"],
-        "hold_days": 3,
-        "source": FDA_SGLT2,
-    },
-    {
-        "name": "dapagliflozin",
-        "drug_class": "sglt2",
-        "aliases": ["farxiga"],
-        "hold_days": 3,
-        "source": FDA_SGLT2,
-    },
-    {
-        "name": "canagliflozin",
-        "drug_class": "sglt2",
-        "aliases": ["invokana"],
-        "hold_days": 3,
-        "source": FDA_SGLT2,
-    },
-    {
-        "name": "ertugliflozin",
-        "drug_class": "sglt2",
-        "aliases": ["steglatro"],
-        "hold_days": 4,
-        "source": FDA_SGLT2,
-    },
-    {
-        "name": "metformin",
-        "drug_class": "metformin",
-        "aliases": ["glucophage", "glumetza", "fortamet"],
-        "source": ACR_CONTRAST,
-    },
-    {
-        "name": "insulin",
-        "drug_class": "insulin",
-        "aliases": ["lantus", "basaglar", "toujeo", "humalog", "novolog", "levemir", "tresiba"],
-        "source": "Clinic diabetes plan",
-    },
-)
+# The medication catalogue (MEDICATIONS.md) lives in versioned CSV files, one folder per version:
+# drugs.csv (one ingredient per row: class, hold rule, names, source) and products.csv
+# (combination products: a name that belongs to several drugs). A migration loads each version.
+CATALOGUE_VERSION = "2026-11"
+CATALOGUE_DIR = Path(__file__).parent / "data"
+
+
+def catalogue_drugs(version: str = CATALOGUE_VERSION) -> tuple[dict, ...]:
+    """The shipped catalogue of `version`: one dict per drug, products folded into its names."""
+    folder = CATALOGUE_DIR / f"catalogue-{version}"
+    drugs: dict[str, dict] = {}
+    with open(folder / "drugs.csv", encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            drugs[row["name"]] = {
+                "name": row["name"],
+                "drug_class": row["drug_class"],
+                "aliases": [n.strip() for n in row["names"].split("|") if n.strip()],
+                "hold_days": _int(row["hold_days"]),
+                "hold_hours": _int(row["hold_hours"]),
+                "renal_egfr_below": _int(row["renal_egfr_below"]),
+                "renal_hold_days": _int(row["renal_hold_days"]),
+                "source": row["source"],
+            }
+    with open(folder / "products.csv", encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            for name in row["drugs"].split("+"):
+                drugs[name.strip()]["aliases"].append(row["name"].strip())
+    return tuple(drugs.values())
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.strip() else None
