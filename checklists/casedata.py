@@ -30,6 +30,14 @@ ALLERGY_CATEGORIES = (
     "latex",
     "other",
 )
+ALLERGY_CATEGORY_LABELS = {
+    "iodinated_contrast": "Iodinated contrast",
+    "local_anesthetic": "Local anaesthetic",
+    "general_anesthetic": "General anaesthetic",
+    "sedative": "Sedative",
+    "latex": "Latex",
+    "other": "Other",
+}
 ANESTHETIC_ALLERGY_CATEGORIES = ("local_anesthetic", "general_anesthetic", "sedative")
 ALLERGY_SEVERITIES = ("mild", "moderate", "severe", "unknown")
 DIABETES = ("none", "diet", "tablets", "insulin")
@@ -37,11 +45,15 @@ LAB_TESTS = ("inr", "platelets", "egfr")
 SIGNOFF_ITEMS = (
     "anticoagulant_plan_approved",
     "anticoagulant_exception_approved",
+    "anticoagulant_combination_reviewed",
+    "nsaid_plan_given",
     "supplement_advice_given",
     "glp1_plan_given",
     "sglt2_plan_given",
     "metformin_plan_given",
     "diabetes_plan_given",
+    "medication_reviewed",
+    "medication_list_checked",
     "contrast_premedication_prescribed",
     "anesthetic_allergy_reviewed",
     "latex_precautions_arranged",
@@ -50,6 +62,21 @@ SIGNOFF_ITEMS = (
     "infection_cleared",
     "pregnancy_excluded",
 )
+# Sign-offs about one medication line: they name it, and clear only that line's flags.
+PER_MEDICATION_ITEMS = frozenset(
+    {
+        "anticoagulant_plan_approved",
+        "anticoagulant_exception_approved",
+        "nsaid_plan_given",
+        "supplement_advice_given",
+        "glp1_plan_given",
+        "sglt2_plan_given",
+        "metformin_plan_given",
+        "medication_reviewed",
+    }
+)
+# Per-medication sign-offs that record the plan itself: a last dose date, or "continue".
+PLAN_ITEMS = frozenset({"anticoagulant_plan_approved", "nsaid_plan_given"})
 
 
 def sort_levels(levels: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -131,6 +158,11 @@ class VerificationData:
     by: str
     at: dt.datetime  # aware
     note: str | None = None
+    medication: str | None = None  # the medication line's name, for PER_MEDICATION_ITEMS
+    # PLAN_ITEMS only: the approved last dose day (None: the computed one), or keep taking it.
+    last_dose_on: dt.date | None = None
+    keep_taking: bool = False  # "continue" in the case format
+    for_start: dt.datetime | None = None  # the appointment start the plan was approved for
 
 
 @dataclass(frozen=True)

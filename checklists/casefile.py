@@ -27,6 +27,8 @@ from checklists.casedata import (
     LAB_TESTS,
     LANGUAGES,
     LEVELS,
+    PER_MEDICATION_ITEMS,
+    PLAN_ITEMS,
     PROCEDURE_KINDS,
     SEXES,
     SIGNOFF_ITEMS,
@@ -95,7 +97,9 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> _JSONObject:
     return obj
 
 
-def read_case_file(path: str | Path, *, as_of: dt.datetime, phone_region: str = "US") -> list[CaseData]:
+def read_case_file(
+    path: str | Path, *, as_of: dt.datetime, time_zone: dt.tzinfo = dt.UTC, phone_region: str = "US"
+) -> list[CaseData]:
     """Read and validate a case file; any problem is a `CaseFileError` with a one-line message."""
     try:
         # utf-8-sig: spreadsheet tools on Windows often write a byte-order mark.
@@ -112,14 +116,20 @@ def read_case_file(path: str | Path, *, as_of: dt.datetime, phone_region: str = 
         ) from exc
     except RecursionError as exc:
         raise CaseFileError("", f"{path}: invalid JSON: nested too deeply") from exc
-    return parse_case_document(doc, as_of=as_of, phone_region=phone_region)
+    return parse_case_document(doc, as_of=as_of, time_zone=time_zone, phone_region=phone_region)
 
 
-def parse_case_document(doc: Any, *, as_of: dt.datetime, phone_region: str = "US") -> list[CaseData]:
-    """Validate decoded JSON (one case object, or {"cases": [...]}) into `CaseData`s."""
+def parse_case_document(
+    doc: Any, *, as_of: dt.datetime, time_zone: dt.tzinfo = dt.UTC, phone_region: str = "US"
+) -> list[CaseData]:
+    """Validate decoded JSON (one case object, or {"cases": [...]}) into `CaseData`s.
+
+    Date checks ("in the past", "not after the evaluation date") use `as_of`'s date in the
+    clinic's `time_zone`, whatever offset `as_of` was written with (READINESS.md).
+    """
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError("as_of must be an aware datetime")
-    return _Reader(as_of=as_of, phone_region=phone_region).document(doc)
+    return _Reader(as_of=as_of, time_zone=time_zone, phone_region=phone_region).document(doc)
 
 
 def cases_to_document(cases: Iterable[CaseData], *, time_zone: dt.tzinfo) -> dict[str, Any]:
@@ -141,8 +151,8 @@ def _one_of(values: tuple[str, ...]) -> str:
 class _Reader:
     """One parse: the evaluation date, the phone region, and the references seen so far."""
 
-    def __init__(self, *, as_of: dt.datetime, phone_region: str) -> None:
-        self.today = as_of.date()  # in as_of's own zone
+    def __init__(self, *, as_of: dt.datetime, time_zone: dt.tzinfo, phone_region: str) -> None:
+        self.today = as_of.astimezone(time_zone).date()  # the clinic's date at as_of
         self.phone_region = phone_region
         self.references: dict[str, str] = {}  # reference -> path of the case that has it
         self.case_path = ""
@@ -208,11 +218,17 @@ class _Reader:
             required=("reference", "patient", "procedure"),
         )
         case = CaseData(**values)
-        # Checked once the whole case is read, since the two may come in either order.
+        # Checked once the whole case is read, since the parts may come in any order.
         if case.intake is not None and case.intake.no_known_allergies and case.allergies:
             raise CaseFileError(
                 _join(path, "intake.no_known_allergies"), "must be false when allergies are listed"
             )
+        names = {m.name for m in case.medications}
+        for i, v in enumerate(case.verifications):
+            if v.medication is not None and v.medication not in names:
+                raise CaseFileError(
+                    _join(path, f"verifications[{i}].medication"), "names no medication of this case"
+                )
         return case
 
     def patient(self, value: Any, path: str) -> PatientData:
@@ -333,19 +349,39 @@ class _Reader:
                 "by": _text(BY_MAX, required=True),
                 "at": _datetime,
                 "note": _text(NOTE_MAX),
+                "medication": _text(TEXT_MAX),
+                "last_dose_on": _date,
+                "continue": _bool,
+                "for_start": _datetime,
             },
             required=("item", "by", "at"),
         )
+        item = values["item"]
+        per_line = item in PER_MEDICATION_ITEMS
+        if per_line and "medication" not in values:
+            raise CaseFileError(_join(path, "medication"), f"required for {item}")
+        if not per_line and "medication" in values:
+            raise CaseFileError(_join(path, "medication"), f"not allowed for {item} (a case-wide sign-off)")
+        for key in ("last_dose_on", "continue", "for_start"):
+            if key in values and item not in PLAN_ITEMS:
+                raise CaseFileError(
+                    _join(path, key), "allowed only for anticoagulant_plan_approved and nsaid_plan_given"
+                )
+        if values.get("continue") and "last_dose_on" in values:
+            raise CaseFileError(_join(path, "last_dose_on"), "not allowed with continue: true")
+        values["keep_taking"] = values.pop("continue", False)
         return VerificationData(**values)
 
     def verifications(self, value: Any, path: str) -> tuple[VerificationData, ...]:
         items = self.list_of(self.verification)(value, path)
-        # The database keeps one active sign-off per item; a second one would fail the import.
-        first: dict[str, int] = {}
+        # The database keeps one active sign-off per item (and line); a second would fail the import.
+        first: dict[tuple[str, str | None], int] = {}
         for i, item in enumerate(items):
-            if item.item in first:
-                raise CaseFileError(f"{path}[{i}].item", f"duplicate item (also {path}[{first[item.item]}])")
-            first[item.item] = i
+            key = (item.item, item.medication)
+            if key in first:
+                what = "item for this medication" if item.medication else "item"
+                raise CaseFileError(f"{path}[{i}].item", f"duplicate {what} (also {path}[{first[key]}])")
+            first[key] = i
         return items
 
     @staticmethod
@@ -600,6 +636,18 @@ def _case_to_json(case: CaseData, time_zone: dt.tzinfo) -> dict[str, Any]:
         {"test": lab.test, "value": float(lab.value), "taken_on": day(lab.taken_on)} for lab in case.labs
     ]
     doc["verifications"] = [
-        _drop_none({"item": v.item, "by": v.by, "at": when(v.at), "note": v.note}) for v in case.verifications
+        _drop_none(
+            {
+                "item": v.item,
+                "by": v.by,
+                "at": when(v.at),
+                "note": v.note,
+                "medication": v.medication,
+                "last_dose_on": day(v.last_dose_on),
+                "continue": True if v.keep_taking else None,
+                "for_start": when(v.for_start),
+            }
+        )
+        for v in case.verifications
     ]
     return doc

@@ -59,9 +59,11 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             name=name, phone=phone, relationship=relationship, confirmed_at=at(-1, 11) if confirmed else None
         )
 
-    def signed(*items: str) -> tuple[VerificationData, ...]:
+    def signed(*items: str, **about) -> tuple[VerificationData, ...]:
+        """Sign-offs by the demo clinician; per-medicine ones name their line (`medication=`)."""
         return tuple(
-            VerificationData(item=i, by="clinician", at=at(-1, 9), note="Demo sign-off") for i in items
+            VerificationData(item=i, by="clinician", at=at(-1, 9), note="Demo sign-off", **about)
+            for i in items
         )
 
     def patient(first: str, last: str, born: str, sex: str, n: int, language: str = "en") -> PatientData:
@@ -100,14 +102,31 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             labs=labs(egfr=72),
             intake=intake(),
             driver=driver("Ingrid Lindqvist", "+15550109002"),
-            verifications=signed("anticoagulant_plan_approved"),
+            verifications=signed(
+                "anticoagulant_plan_approved", medication="Eliquis 5mg", for_start=at(3, 10)
+            ),
         ),
         CaseData(
             "DEMO-003",
             patient("Rosa", "Delgado", "1950-11-02", "female", 3, "es"),
             spine(("L2",)),
             slot(5, 8, 2),
-            medications=(MedicationData("Lisinopril 10 mg", "10 mg", "daily"),),
+            # A usual list of ten medicines of a 75-year-old: all recognised, nothing to do.
+            medications=tuple(
+                MedicationData(name)
+                for name in (
+                    "Lisinopril 10 mg",
+                    "Atorvastatin 40mg",
+                    "Levothyroxine 50 mcg",
+                    "Omeprazole 20 mg",
+                    "Metoprolol succinate 25 mg",
+                    "Amlodipine 5mg",
+                    "Tylenol 500 mg as needed",
+                    "Vitamin D3 1000 IU",
+                    "Calcium 600 mg",
+                    "Alendronate 70 mg weekly",
+                )
+            ),
             labs=labs(),
             intake=intake(),
             driver=driver("Luis Delgado", "+15550109003", relationship="son"),
@@ -121,7 +140,11 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             labs=labs(),
             intake=intake(),
             driver=driver("Nora Brennan", "+15550109004"),
-            verifications=(VerificationData("supplement_advice_given", "coordinator", at(-1, 10)),),
+            verifications=(
+                VerificationData(
+                    "supplement_advice_given", "coordinator", at(-1, 10), medication="Fish oil 1000 mg"
+                ),
+            ),
         ),
         # --- not ready: patient still to act ---
         CaseData(
@@ -132,6 +155,7 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             patient("George", "Nakamura", "1947-09-14", "male", 6),
             spine(("T11", "T12")),
             slot(4, 13, 1),
+            medications=(MedicationData("my heart pill", frequency="every morning"),),
             labs=labs(),
             intake=intake(medications_complete=False, no_known_allergies=False, fasting_acknowledged=False),
             driver=driver("Kenji Nakamura", "+15550109006", confirmed=False, relationship="son"),
@@ -206,6 +230,8 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             medications=(
                 MedicationData("Plavix 75mg", "75 mg", "daily"),
                 MedicationData("Ginkgo biloba", frequency="daily"),
+                MedicationData("Advil", "200 mg", "as needed"),
+                MedicationData("St John's wort", frequency="daily"),
             ),
             labs=(LabData("platelets", 210, today - dt.timedelta(days=2)),),
             intake=intake(),
@@ -217,7 +243,10 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             patient("Lucia", "Ferreira", "1946-01-23", "female", 13, "es"),
             spine(("L2", "L3")),
             slot(16, 10, 2),
-            medications=(MedicationData("Xarelto 20mg", "20 mg", "daily"),),
+            medications=(
+                MedicationData("Xarelto 20mg", "20 mg", "daily"),
+                MedicationData("Lovenox 40 mg", "40 mg", "injection, since the hospital"),
+            ),
             intake=intake(),
             driver=driver("Marco Ferreira", "+15550109013", confirmed=False),
         ),
@@ -226,6 +255,7 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             patient("Arthur", "Pennington", "1940-03-03", "male", 14),
             spine(("T12",)),
             slot(19, 13),
+            medications=(MedicationData("Tylenol", "500 mg"), MedicationData("acetaminophen 500mg")),
             labs=labs(),
             intake=intake(),
             driver=driver("June Pennington", "+15550109014", relationship="wife"),

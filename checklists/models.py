@@ -130,7 +130,11 @@ class Drug(models.Model):
 
     name = models.CharField(max_length=100, unique=True, help_text="Generic name, lower case.")
     drug_class = models.CharField(max_length=20, choices=_choices(DRUG_CLASSES))
-    aliases = models.TextField(blank=True, help_text="Brand and other names, separated by commas.")
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other names, separated by commas: brands, patient words, Spanish names, and "
+        "combination products (a product listed under several drugs names each of them).",
+    )
     hold_days = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Whole days without a dose."
     )
@@ -254,10 +258,30 @@ class LabResult(models.Model):
 
 
 class SignOff(models.Model):
-    """A staff sign-off that clears flags; withdrawing it brings them back."""
+    """A staff sign-off that clears flags; withdrawing it brings them back.
+
+    Per-medication items (casedata.PER_MEDICATION_ITEMS) name their line: they count only while
+    that line exists under the same name. Plans also record the last dose day (or "keep taking
+    it") and the appointment start they were approved for.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="signoffs")
     item = models.CharField(max_length=40, choices=_choices(casedata.SIGNOFF_ITEMS))
+    medication = models.ForeignKey(
+        Medication, null=True, blank=True, on_delete=models.SET_NULL, related_name="signoffs"
+    )
+    medication_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The line's name when signed off; a renamed line no longer counts.",
+    )
+    last_dose_on = models.DateField(
+        null=True, blank=True, help_text="Plans: the approved last dose day (empty: the computed one)."
+    )
+    keep_taking = models.BooleanField(default=False, help_text="Plans: keep taking it (no last dose).")
+    for_start = models.DateTimeField(
+        null=True, blank=True, help_text="Plans: the appointment start the plan was approved for."
+    )
     by = models.CharField(max_length=150, help_text="Staff username or name.")
     by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -275,13 +299,23 @@ class SignOff(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "item"],
-                condition=Q(withdrawn_at__isnull=True),
+                condition=Q(withdrawn_at__isnull=True, medication_name=""),
                 name="one_active_signoff_per_item",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["case", "item", "medication", "medication_name"],
+                condition=Q(withdrawn_at__isnull=True) & ~Q(medication_name=""),
+                name="one_active_signoff_per_item_and_medication",
+            ),
+            models.CheckConstraint(
+                condition=Q(keep_taking=False) | Q(last_dose_on__isnull=True),
+                name="signoff_plan_date_or_continue",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.item} by {self.by}"
+        line = f" ({self.medication_name})" if self.medication_name else ""
+        return f"{self.item}{line} by {self.by}"
 
 
 class RuleSettings(models.Model):

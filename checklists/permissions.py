@@ -8,7 +8,9 @@ COORDINATOR = "coordinator"
 CLINICIAN = "clinician"
 
 # Sign-offs that clear coordinator-owned flags; every other item clears a clinician-owned flag.
-COORDINATOR_SIGNOFFS = frozenset({"supplement_advice_given", "latex_precautions_arranged"})
+COORDINATOR_SIGNOFFS = frozenset(
+    {"supplement_advice_given", "latex_precautions_arranged", "medication_list_checked"}
+)
 
 
 def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:

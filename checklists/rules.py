@@ -15,13 +15,24 @@ from zoneinfo import ZoneInfo
 from checklists.casedata import (
     ALLERGY_CATEGORIES,
     ANESTHETIC_ALLERGY_CATEGORIES,
+    PER_MEDICATION_ITEMS,
+    PLAN_ITEMS,
     SIGNOFF_ITEMS,
     CaseData,
     IntakeData,
     LabData,
     MedicationData,
+    VerificationData,
 )
-from checklists.catalog import ANTICOAGULANT_CLASSES, DrugEntry, RuleConfig, normalize_name
+from checklists.catalog import (
+    ANTICOAGULANT_CLASSES,
+    COMBINATION_CLASSES,
+    PROBABLE,
+    DrugEntry,
+    Reading,
+    RuleConfig,
+    normalize_name,
+)
 
 BLOCKER = "blocker"
 WARNING = "warning"
@@ -45,12 +56,23 @@ CLEARED_BY: Mapping[str, str] = {
     "PRONE_POSITION_REVIEW": "positioning_reviewed",
     "INFECTION_REVIEW": "infection_cleared",
     "PREGNANCY_REVIEW": "pregnancy_excluded",
+    "MEDICATION_UNRECOGNISED": "medication_reviewed",
+    "NSAID_HOLD": "nsaid_plan_given",
+    "SUPPLEMENT_OTHER_RISK": "supplement_advice_given",
+    "ANTICOAGULANT_COMBINATION": "anticoagulant_combination_reviewed",
+    "MEDICATION_LISTED_TWICE": "medication_list_checked",
+}
+# Per-medication plans by the class of drug they are about (MEDICATIONS.md "The clinician's plan").
+PLAN_ITEM_FOR_CLASS: Mapping[str, str] = {
+    **{c: "anticoagulant_plan_approved" for c in ANTICOAGULANT_CLASSES},
+    "nsaid": "nsaid_plan_given",
 }
 
 _LAB_LABELS = {"inr": "INR", "platelets": "Platelets", "egfr": "eGFR"}
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UNSCHEDULED = "follows once the case is scheduled"
+_LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 # --- Values --------------------------------------------------------------------------------------
@@ -111,11 +133,32 @@ class MedicationHold:
 
 @dataclass(frozen=True)
 class MatchedMedication:
-    """A medication line as written, with every catalogue drug it names (empty = unclassified)."""
+    """A medication line as written, with how the catalogue read it and its holds."""
+
+    medication: MedicationData
+    reading: Reading
+    holds: Mapping[str, MedicationHold] = field(default_factory=dict, hash=False)  # by drug name
+
+    @property
+    def drugs(self) -> tuple[DrugEntry, ...]:
+        return self.reading.drugs
+
+
+@dataclass(frozen=True)
+class MedicineStop:
+    """What the patient is told about one medicine line: its last dose, or to keep taking it.
+
+    A blood thinner's date reaches the patient only once a clinician approved its plan
+    (`awaiting_plan` until then): stopping aspirin after a coronary stent is itself a risk.
+    """
 
     medication: MedicationData
     drugs: tuple[DrugEntry, ...]
-    holds: Mapping[str, MedicationHold] = field(default_factory=dict, hash=False)  # by drug name
+    last_dose_on: dt.date | None = None  # local date; None when unscheduled, kept, or awaiting
+    last_dose_at: dt.datetime | None = None  # hours-based holds: the time of the last dose
+    keep_taking: bool = False
+    awaiting_plan: bool = False
+    approved: bool = False  # a clinician's plan says so
 
 
 @dataclass(frozen=True)
@@ -131,7 +174,11 @@ class Context:
     reference_day: dt.date  # procedure day, or today when unscheduled
     intake: IntakeData | None  # None until submitted (at or before as_of)
     driver_confirmed: bool  # confirmed at or before as_of
-    signoffs: frozenset[str]  # sign-off items recorded at or before as_of
+    signoffs: frozenset[str]  # case-wide sign-off items recorded at or before as_of
+    # Per-medication sign-offs that count, by (item, medication line name).
+    line_signoffs: Mapping[tuple[str, str], VerificationData]
+    # Plans that no longer count because the appointment moved to another day.
+    moved_plans: Mapping[tuple[str, str], VerificationData]
     medications: tuple[MatchedMedication, ...]
     labs: Mapping[str, LabData]  # latest valid result per test
     holds: tuple[MedicationHold, ...]
@@ -150,9 +197,37 @@ class Context:
             return None
         return self.timeline.start - dt.timedelta(hours=hours)
 
+    def deadline_in_days(self, code: str) -> dt.datetime | None:
+        """Like `deadline`, counted in calendar days at the same local clock time (whole days only)."""
+        hours = self.config.deadlines.get(code)
+        if self.timeline is None or hours is None:
+            return None
+        local = self.timeline.start.astimezone(self.tz)
+        day = local.date() - dt.timedelta(days=hours // 24)
+        moment = dt.datetime.combine(day, local.time(), tzinfo=self.tz) - dt.timedelta(hours=hours % 24)
+        return moment.astimezone(dt.UTC)
+
     def drugs_of_class(self, *classes: str) -> list[tuple[MatchedMedication, DrugEntry]]:
         """Every (medication, drug) pair whose drug is in one of `classes`, in list order."""
         return [(m, d) for m in self.medications for d in m.drugs if d.drug_class in classes]
+
+    def plan_for(self, m: MatchedMedication) -> VerificationData | None:
+        """The clinician's counting plan for this line (blood thinner first, then NSAID), if any."""
+        items = {PLAN_ITEM_FOR_CLASS[d.drug_class] for d in m.drugs if d.drug_class in PLAN_ITEM_FOR_CLASS}
+        for item in sorted(items):  # "anticoagulant_plan_approved" before "nsaid_plan_given"
+            plan = self.line_signoffs.get((item, m.medication.name))
+            if plan is not None:
+                return plan
+        return None
+
+    def cleared(self, flag: Flag) -> bool:
+        """A sign-off clears the flag: per line for a medicine's items, else for the case."""
+        item = CLEARED_BY.get(flag.code)
+        if item is None:
+            return False
+        if item in PER_MEDICATION_ITEMS:
+            return (item, flag.data.get("medication")) in self.line_signoffs
+        return item in self.signoffs
 
 
 # --- Context -------------------------------------------------------------------------------------
@@ -183,22 +258,37 @@ def build_context(case: CaseData, config: RuleConfig, as_of: dt.datetime) -> Con
     today = as_of.astimezone(tz).date()
     reference_day = timeline.procedure_day if timeline else today
 
-    matched = [(med, config.match(med.name)) for med in case.medications]
-    on_vka = any(d.drug_class == "vka" for _, drugs in matched for d in drugs)
+    readings = [(med, config.read(med.name)) for med in case.medications]
+    on_vka = any(d.drug_class == "vka" for _, reading in readings for d in reading.drugs)
     labs = _latest_valid_labs(case.labs, config, reference_day, today, on_vka)
     egfr = labs["egfr"].value if "egfr" in labs else None
 
     medications = tuple(
         MatchedMedication(
             medication=med,
-            drugs=drugs,
-            holds={d.name: hold for d in drugs if (hold := _hold(med, d, egfr, timeline, tz)) is not None},
+            reading=reading,
+            holds={
+                d.name: hold for d in reading.drugs if (hold := _hold(med, d, egfr, timeline, tz)) is not None
+            },
         )
-        for med, drugs in matched
+        for med, reading in readings
     )
     # A timestamp later than as_of has not happened yet at that moment.
     intake = case.intake if case.intake is not None and case.intake.submitted_at <= as_of else None
     driver = case.driver
+    recorded = [v for v in case.verifications if v.at <= as_of and v.item in SIGNOFF_ITEMS]
+    line_names = {med.name for med in case.medications}
+    line_signoffs: dict[tuple[str, str], VerificationData] = {}
+    moved_plans: dict[tuple[str, str], VerificationData] = {}
+    for v in recorded:
+        if v.item not in PER_MEDICATION_ITEMS or v.medication not in line_names:
+            continue  # a case-wide item, or its line was removed or renamed: it no longer counts
+        key = (v.item, v.medication)
+        dated_plan = v.item in PLAN_ITEMS and not v.keep_taking  # "keep taking it" holds on any day
+        if dated_plan and v.for_start is not None and not _same_day(v.for_start, timeline, tz):
+            moved_plans[key] = v
+        else:
+            line_signoffs[key] = v
     return Context(
         case=case,
         config=config,
@@ -211,12 +301,19 @@ def build_context(case: CaseData, config: RuleConfig, as_of: dt.datetime) -> Con
         driver_confirmed=(
             driver is not None and driver.confirmed_at is not None and driver.confirmed_at <= as_of
         ),
-        signoffs=frozenset(v.item for v in case.verifications if v.at <= as_of and v.item in SIGNOFF_ITEMS),
+        signoffs=frozenset(v.item for v in recorded if v.item not in PER_MEDICATION_ITEMS),
+        line_signoffs=line_signoffs,
+        moved_plans={k: v for k, v in moved_plans.items() if k not in line_signoffs},
         medications=medications,
         labs=labs,
         holds=tuple(h for m in medications for h in m.holds.values()),
         on_vka=on_vka,
     )
+
+
+def _same_day(for_start: dt.datetime, timeline: Timeline | None, tz: ZoneInfo) -> bool:
+    """A plan approved for `for_start` still holds on the current procedure day."""
+    return timeline is not None and for_start.astimezone(tz).date() == timeline.procedure_day
 
 
 def _latest_valid_labs(
@@ -357,13 +454,31 @@ def rule_driver(ctx: Context) -> list[Flag]:
     return [_flag(ctx, "DRIVER_UNCONFIRMED", BLOCKER, COORDINATOR, due, msg, {"pickup_at": pickup})]
 
 
+def rule_unrecognised(ctx: Context) -> list[Flag]:
+    """A line the catalogue cannot read stops the case until a clinician has looked at it."""
+    flags = []
+    for m in ctx.medications:
+        if m.reading.recognised:
+            continue
+        due = ctx.deadline("MEDICATION_UNRECOGNISED")
+        suggestion = m.reading.suggestion
+        guess = f' It looks like "{suggestion.drug.name}" — check the spelling.' if suggestion else ""
+        msg = (
+            f'"{m.medication.name}" is not in the medication catalogue.{guess} A clinician must check what '
+            f"it is (say which drug it is, or mark it reviewed). {_due_sentence(ctx, due)}"
+        )
+        data = {"medication": m.medication.name, "suggestion": suggestion.drug.name if suggestion else None}
+        flags.append(_flag(ctx, "MEDICATION_UNRECOGNISED", BLOCKER, CLINICIAN, due, msg, data))
+    return flags
+
+
 def rule_anticoagulants(ctx: Context) -> list[Flag]:
-    """Blood thinners: a clinician approves each hold plan; a planned last dose too late blocks."""
+    """Blood thinners: a clinician approves each line's plan; a planned last dose too late blocks."""
     flags = []
     for m, drug in ctx.drugs_of_class(*sorted(ANTICOAGULANT_CLASSES)):
         hold = m.holds.get(drug.name)
         name = m.medication.name
-        data: dict[str, Any] = {"medication": name, "drug": drug.name, "drug_class": drug.drug_class}
+        data: dict[str, Any] = {**_med_data(m, drug), "drug_class": drug.drug_class}
         if hold is not None and hold.hold_hours is not None:
             data |= {"hold_hours": hold.hold_hours, "last_dose_at": hold.last_dose_at}
         else:
@@ -371,84 +486,134 @@ def rule_anticoagulants(ctx: Context) -> list[Flag]:
                 "hold_days": hold.hold_days if hold else None,
                 "last_dose_on": hold.last_dose_on if hold else None,
             }
-        msg = f"{_label(name, drug)}: {_hold_text(ctx, hold)}. A clinician must approve the hold plan."
         due = hold.due if hold else None
-        flags.append(_flag(ctx, "ANTICOAGULANT_HOLD_PLAN", BLOCKER, CLINICIAN, due, msg, data))
+        msg = (
+            f"{_label(m, drug)}: {_hold_text(ctx, hold)}. A clinician must approve the hold plan."
+            f"{_moved_text(ctx, 'anticoagulant_plan_approved', name)} {_due_sentence(ctx, due)}"
+        )
+        flags.append(_flag(ctx, "ANTICOAGULANT_HOLD_PLAN", BLOCKER, CLINICIAN, due, msg.strip(), data))
 
+        # The patient's planned last dose against the approved plan's day, or else the permitted day.
+        plan = ctx.plan_for(m)
+        if plan is not None and plan.keep_taking:
+            continue
+        limit = plan.last_dose_on if plan is not None and plan.last_dose_on else (hold and hold.last_dose_on)
         planned = m.medication.last_dose_planned
-        if hold is not None and hold.last_dose_on is not None and planned and planned > hold.last_dose_on:
+        if limit and planned and planned > limit:
+            approved = plan is not None and plan.last_dose_on is not None
+            which = "the approved last dose day" if approved else "the last permitted day"
             msg = (
-                f"{_label(name, drug)}: last dose planned on {_fmt_date(planned)}, after the last "
-                f"permitted day {_fmt_date(hold.last_dose_on)}. Change the plan, or a clinician must "
-                "approve an exception."
+                f"{_label(m, drug)}: last dose planned on {_fmt_date(planned)}, after {which} "
+                f"{_fmt_date(limit)}. Change the plan, or a clinician must approve an exception. "
+                f"{_due_sentence(ctx, due)}"
             )
-            data = {
-                "medication": name,
-                "drug": drug.name,
-                "last_dose_planned": planned,
-                "last_dose_on": hold.last_dose_on,
-            }
+            data = {**_med_data(m, drug), "last_dose_planned": planned, "last_dose_on": limit}
             flags.append(
-                _flag(ctx, "ANTICOAGULANT_LAST_DOSE_TOO_LATE", BLOCKER, CLINICIAN, hold.due, msg, data)
+                _flag(ctx, "ANTICOAGULANT_LAST_DOSE_TOO_LATE", BLOCKER, CLINICIAN, due, msg.strip(), data)
             )
+    return flags
+
+
+def rule_anticoagulant_combination(ctx: Context) -> list[Flag]:
+    """Two different anticoagulants (e.g. warfarin and apixaban): a clinician reviews the list."""
+    drugs = sorted({d.name for _, d in ctx.drugs_of_class(*COMBINATION_CLASSES)})
+    if len(drugs) < 2:
+        return []
+    due = ctx.deadline("ANTICOAGULANT_COMBINATION")
+    msg = (
+        f"Two or more anticoagulants are listed ({', '.join(drugs)}). A clinician must review the "
+        f"combination. {_due_sentence(ctx, due)}"
+    )
+    return [_flag(ctx, "ANTICOAGULANT_COMBINATION", BLOCKER, CLINICIAN, due, msg.strip(), {"drugs": drugs})]
+
+
+def rule_listed_twice(ctx: Context) -> list[Flag]:
+    """The same drug on two lines (brand and generic, or twice): a double dose, or a list to tidy."""
+    lines: dict[str, list[str]] = {}
+    for m in ctx.medications:
+        for drug in m.drugs:
+            lines.setdefault(drug.name, []).append(m.medication.name)
+    flags = []
+    due = ctx.deadline("MEDICATION_LISTED_TWICE")
+    for drug, names in sorted(lines.items()):
+        if len(names) < 2:
+            continue
+        quoted = ", ".join(f'"{n}"' for n in names)
+        msg = (
+            f"{drug} is listed on {len(names)} lines ({quoted}). Check with the patient whether they "
+            f"take it twice. {_due_sentence(ctx, due)}"
+        )
+        data = {"drug": drug, "medications": names}
+        flags.append(_flag(ctx, "MEDICATION_LISTED_TWICE", WARNING, COORDINATOR, due, msg.strip(), data))
+    return flags
+
+
+def _hold_warning(
+    ctx: Context, code: str, drug_class: str, owner: str, what: str, action: str, *, review_due: bool = False
+) -> list[Flag]:
+    """A medicine that stops some days before (supplements, SGLT2, NSAIDs): one warning per line."""
+    flags = []
+    for m, drug in ctx.drugs_of_class(drug_class):
+        hold = m.holds.get(drug.name)
+        due = hold.due if hold else None
+        if hold is None and review_due:
+            due = ctx.deadline(code)  # no hold in the catalogue ("review"): by the code's deadline
+        msg = f"{_label(m, drug)}: {what}; {_hold_text(ctx, hold)}. {action} {_due_sentence(ctx, due)}"
+        flags.append(_flag(ctx, code, WARNING, owner, due, msg.strip(), _day_hold_data(m, drug, hold)))
     return flags
 
 
 def rule_supplements(ctx: Context) -> list[Flag]:
     """Herbal supplements that raise bleeding risk: the patient is advised when to stop."""
-    flags = []
-    for m, drug in ctx.drugs_of_class("herbal_bleeding"):
-        hold = m.holds.get(drug.name)
-        msg = (
-            f"{_label(m.medication.name, drug)}: bleeding risk; {_hold_text(ctx, hold)}. "
-            "Advise the patient when to stop it."
-        )
-        flags.append(
-            _flag(
-                ctx,
-                "SUPPLEMENT_BLEEDING_RISK",
-                WARNING,
-                COORDINATOR,
-                hold.due if hold else None,
-                msg,
-                _day_hold_data(m, drug, hold),
-            )
-        )
-    return flags
+    return _hold_warning(
+        ctx,
+        "SUPPLEMENT_BLEEDING_RISK",
+        "herbal_bleeding",
+        COORDINATOR,
+        "bleeding risk",
+        "Advise the patient when to stop it.",
+    )
+
+
+def rule_supplements_other(ctx: Context) -> list[Flag]:
+    """Supplements that interact or add to sedation (St John's wort, kava, valerian ...)."""
+    return _hold_warning(
+        ctx,
+        "SUPPLEMENT_OTHER_RISK",
+        "herbal_other",
+        COORDINATOR,
+        "a supplement that interacts with medicines or adds to sedation",
+        "Advise the patient when to stop it.",
+        review_due=True,
+    )
+
+
+def rule_nsaids(ctx: Context) -> list[Flag]:
+    """NSAIDs add to bleeding risk: held by half-life unless a clinician plans otherwise."""
+    return _hold_warning(
+        ctx, "NSAID_HOLD", "nsaid", CLINICIAN, "anti-inflammatory (NSAID)", "A clinician must give the plan."
+    )
 
 
 def rule_glp1(ctx: Context) -> list[Flag]:
     """GLP-1 agonists slow gastric emptying: aspiration risk under sedation, reviewed case by case."""
     flags = []
     for m, drug in ctx.drugs_of_class("glp1"):
-        due = ctx.deadline("GLP1_AGONIST_REVIEW")
+        due = ctx.deadline_in_days("GLP1_AGONIST_REVIEW")
         msg = (
-            f"{_label(m.medication.name, drug)}: GLP-1 agonist (aspiration risk under sedation). "
+            f"{_label(m, drug)}: GLP-1 agonist (aspiration risk under sedation). "
             f"A clinician must review it and give the plan. {_due_sentence(ctx, due)}"
         )
-        data = {"medication": m.medication.name, "drug": drug.name}
-        flags.append(_flag(ctx, "GLP1_AGONIST_REVIEW", WARNING, CLINICIAN, due, msg, data))
+        data = _med_data(m, drug)
+        flags.append(_flag(ctx, "GLP1_AGONIST_REVIEW", WARNING, CLINICIAN, due, msg.strip(), data))
     return flags
 
 
 def rule_sglt2(ctx: Context) -> list[Flag]:
     """SGLT2 inhibitors stop days before (ketoacidosis risk while fasting)."""
-    flags = []
-    for m, drug in ctx.drugs_of_class("sglt2"):
-        hold = m.holds.get(drug.name)
-        msg = f"{_label(m.medication.name, drug)}: {_hold_text(ctx, hold)}. A clinician must give the plan."
-        flags.append(
-            _flag(
-                ctx,
-                "SGLT2_INHIBITOR_HOLD",
-                WARNING,
-                CLINICIAN,
-                hold.due if hold else None,
-                msg,
-                _day_hold_data(m, drug, hold),
-            )
-        )
-    return flags
+    return _hold_warning(
+        ctx, "SGLT2_INHIBITOR_HOLD", "sglt2", CLINICIAN, "SGLT2 inhibitor", "A clinician must give the plan."
+    )
 
 
 def rule_metformin(ctx: Context) -> list[Flag]:
@@ -464,11 +629,13 @@ def rule_metformin(ctx: Context) -> list[Flag]:
             continue
         due = ctx.deadline("METFORMIN_RENAL_REVIEW")
         msg = (
-            f"{_label(m.medication.name, drug)}: eGFR {_num(egfr)} is below {_num(limit)} and contrast is "
+            f"{_label(m, drug)}: eGFR {_num(egfr)} is below {_num(limit)} and contrast is "
             f"planned. A clinician must give the metformin plan. {_due_sentence(ctx, due)}"
         )
-        data = {"medication": m.medication.name, "egfr": egfr}
-        flags.append(_flag(ctx, "METFORMIN_RENAL_REVIEW", WARNING, CLINICIAN, due, msg, data))
+        match = _med_data(m, drug)
+        data = {"medication": m.medication.name, "egfr": egfr, "match": match["match"]}
+        data["matched_name"] = match["matched_name"]
+        flags.append(_flag(ctx, "METFORMIN_RENAL_REVIEW", WARNING, CLINICIAN, due, msg.strip(), data))
     return flags
 
 
@@ -478,9 +645,9 @@ def rule_diabetes(ctx: Context) -> list[Flag]:
     intake = ctx.intake
     if intake is not None and intake.diabetes in ("tablets", "insulin"):
         reasons.append(f"the patient reports diabetes treated with {intake.diabetes}")
-    insulins = [m.medication.name for m, _ in ctx.drugs_of_class("insulin")]
-    if insulins:
-        reasons.append(f"takes {', '.join(dict.fromkeys(insulins))}")
+    medicines = [m.medication.name for m, _ in ctx.drugs_of_class("insulin", "sulfonylurea")]
+    if medicines:
+        reasons.append(f"takes {', '.join(dict.fromkeys(medicines))}")
     if not reasons:
         return []
     due = ctx.deadline("DIABETES_PLAN")
@@ -488,7 +655,38 @@ def rule_diabetes(ctx: Context) -> list[Flag]:
         f"Diabetes plan needed ({'; '.join(reasons)}). A clinician must give the plan for the fasting "
         f"period. {_due_sentence(ctx, due)}"
     )
-    return [_flag(ctx, "DIABETES_PLAN", WARNING, CLINICIAN, due, msg)]
+    return [_flag(ctx, "DIABETES_PLAN", WARNING, CLINICIAN, due, msg.strip())]
+
+
+def medicine_stops(ctx: Context) -> tuple[MedicineStop, ...]:
+    """What the patient is told to do with each medicine that stops (or was planned), line by line.
+
+    One place for it, so the patient's instructions, the reminders, the case sheet and the
+    calendar file agree. A line's computed last dose is the earliest of its drugs' (a combination
+    product stops with its longest-held drug); a clinician's plan replaces it.
+    """
+    stops = []
+    for m in ctx.medications:
+        plan = ctx.plan_for(m)
+        blood_thinner = any(d.drug_class in ANTICOAGULANT_CLASSES for d in m.drugs)
+        holds = sorted(
+            m.holds.values(), key=lambda h: (h.last_dose_on or dt.date.max, h.last_dose_at or _LATEST)
+        )
+        first = holds[0] if holds else None
+        if plan is not None:
+            if plan.keep_taking:
+                stops.append(MedicineStop(m.medication, m.drugs, keep_taking=True, approved=True))
+                continue
+            day = plan.last_dose_on or (first.last_dose_on if first else None)
+            at = first.last_dose_at if first and first.last_dose_on == day else None
+            stops.append(
+                MedicineStop(m.medication, m.drugs, last_dose_on=day, last_dose_at=at, approved=True)
+            )
+        elif blood_thinner:
+            stops.append(MedicineStop(m.medication, m.drugs, awaiting_plan=True))
+        elif first is not None:
+            stops.append(MedicineStop(m.medication, m.drugs, first.last_dose_on, first.last_dose_at))
+    return tuple(sorted(stops, key=lambda s: (s.last_dose_on or dt.date.max, s.medication.name)))
 
 
 @dataclass(frozen=True)
@@ -595,7 +793,7 @@ def rule_prone(ctx: Context) -> list[Flag]:
     if intake.can_lie_prone is False:
         severity, said = BLOCKER, "cannot lie face down (prone)"
     else:
-        severity, said = WARNING, "is unsure about lying face down (prone)"
+        severity, said = WARNING, "has not answered whether they can lie face down (prone)"
     msg = (
         f"The patient {said} for the procedure. A clinician must review positioning. "
         f"{_due_sentence(ctx, due)}"
@@ -616,20 +814,26 @@ def rule_infection(ctx: Context) -> list[Flag]:
     return [_flag(ctx, "INFECTION_REVIEW", BLOCKER, CLINICIAN, due, msg)]
 
 
+def pregnancy_question_applies(ctx: Context) -> bool:
+    """Pregnancy is asked of every patient not recorded as male, under the clinic's age limit."""
+    patient = ctx.case.patient
+    age = _age_on(patient.date_of_birth, ctx.reference_day)
+    return patient.sex != "male" and age < ctx.config.pregnancy_age_below
+
+
 def rule_pregnancy(ctx: Context) -> list[Flag]:
-    """Fluoroscopy: pregnancy excluded for women under the clinic's age limit who say yes or unsure."""
+    """Fluoroscopy: pregnancy excluded under the clinic's age limit, unless a patient who is not male
+    answered no (an unanswered question counts as not excluded)."""
     intake = ctx.intake
     patient = ctx.case.patient
-    if intake is None or patient.sex != "female" or intake.pregnant is False:
+    if intake is None or intake.pregnant is False or not pregnancy_question_applies(ctx):
         return []
     age = _age_on(patient.date_of_birth, ctx.reference_day)
-    if age >= ctx.config.pregnancy_age_below:
-        return []
     due = ctx.deadline("PREGNANCY_REVIEW")
-    answer = "yes" if intake.pregnant else "unsure"
+    answer = "yes" if intake.pregnant else "not answered"
     msg = (
-        f"Pregnancy not excluded (age {age}; the patient answered {answer}). A clinician must exclude "
-        f"pregnancy. {_due_sentence(ctx, due)}"
+        f"Pregnancy not excluded (sex {patient.sex}, age {age}; pregnant: {answer}). A clinician must "
+        f"exclude pregnancy. {_due_sentence(ctx, due)}"
     )
     return [_flag(ctx, "PREGNANCY_REVIEW", BLOCKER, CLINICIAN, due, msg)]
 
@@ -638,8 +842,13 @@ RULES: tuple[Callable[[Context], list[Flag]], ...] = (
     rule_not_scheduled,
     rule_intake,
     rule_driver,
+    rule_unrecognised,
     rule_anticoagulants,
+    rule_anticoagulant_combination,
+    rule_listed_twice,
+    rule_nsaids,
     rule_supplements,
+    rule_supplements_other,
     rule_glp1,
     rule_sglt2,
     rule_metformin,
@@ -659,9 +868,21 @@ RULES: tuple[Callable[[Context], list[Flag]], ...] = (
 
 def evaluate(case: CaseData, config: RuleConfig, as_of: dt.datetime) -> tuple[Flag, ...]:
     """Every open flag of the case at `as_of`, sign-offs applied, sorted."""
-    ctx = build_context(case, config, as_of)
-    flags = [flag for rule in RULES for flag in rule(ctx) if CLEARED_BY.get(flag.code) not in ctx.signoffs]
+    return flags_for(build_context(case, config, as_of))
+
+
+def flags_for(ctx: Context) -> tuple[Flag, ...]:
+    """`evaluate` for a context already built (a page that also shows the context's times)."""
+    flags = [flag for rule in RULES for flag in rule(ctx) if not ctx.cleared(flag)]
     return tuple(sorted(flags, key=sort_key))
+
+
+def computed_last_dose(ctx: Context, medication: str) -> dt.date | None:
+    """The line's computed last dose day (the earliest of its drugs'): a plan's default."""
+    days = [
+        h.last_dose_on for m in ctx.medications if m.medication.name == medication for h in m.holds.values()
+    ]
+    return min((d for d in days if d is not None), default=None)
 
 
 def is_ready(flags: Iterable[Flag]) -> bool:
@@ -705,10 +926,20 @@ def _flag(
     )
 
 
-def _day_hold_data(m: MatchedMedication, drug: DrugEntry, hold: MedicationHold | None) -> dict[str, Any]:
+def _med_data(m: MatchedMedication, drug: DrugEntry) -> dict[str, Any]:
+    """The facts every medicine flag carries: the line, the drug, and how the line was read."""
+    match = m.reading.match_for(drug)
     return {
         "medication": m.medication.name,
         "drug": drug.name,
+        "match": match.how if match else None,
+        "matched_name": match.matched_name if match else None,
+    }
+
+
+def _day_hold_data(m: MatchedMedication, drug: DrugEntry, hold: MedicationHold | None) -> dict[str, Any]:
+    return {
+        **_med_data(m, drug),
         "hold_days": hold.hold_days if hold else None,
         "last_dose_on": hold.last_dose_on if hold else None,
     }
@@ -717,7 +948,7 @@ def _day_hold_data(m: MatchedMedication, drug: DrugEntry, hold: MedicationHold |
 def _hold_text(ctx: Context, hold: MedicationHold | None) -> str:
     """'hold 3 days (eGFR below 50 or not on file); last dose Mon 23 Nov 2026'."""
     if hold is None:
-        return "no hold time in the catalogue"
+        return "no hold time in the catalogue (a clinician decides)"
     if hold.hold_hours is not None:
         if hold.last_dose_at is None:
             return f"hold {hold.hold_hours} hours; last dose time {_UNSCHEDULED}"
@@ -730,14 +961,34 @@ def _hold_text(ctx: Context, hold: MedicationHold | None) -> str:
     return f"{text}; last dose {_fmt_date(hold.last_dose_on)}"
 
 
-def _label(name: str, drug: DrugEntry) -> str:
-    # "Eliquis 5mg (apixaban)", but plain "fish oil" rather than "fish oil (fish oil)".
+def _label(m: MatchedMedication, drug: DrugEntry) -> str:
+    """ "Eliquis 5mg (apixaban)", plain "fish oil", or "Elliquis (read as apixaban — check the spelling)"."""
+    name = m.medication.name
+    match = m.reading.match_for(drug)
+    if match is not None and match.how == PROBABLE:
+        return f"{name} (read as {drug.name} — check the spelling)"
     return name if normalize_name(name) == drug.name else f"{name} ({drug.name})"
 
 
+def _moved_text(ctx: Context, item: str, medication: str) -> str:
+    """' The plan approved for Fri 4 Dec 2026 no longer counts: the appointment moved.' or ''."""
+    plan = ctx.moved_plans.get((item, medication))
+    if plan is None or plan.for_start is None:
+        return ""
+    now = f"to {_fmt_date(ctx.timeline.procedure_day)}" if ctx.timeline else "off the schedule"
+    return (
+        f" The plan approved for {_fmt_date(plan.for_start.astimezone(ctx.tz).date())} no longer counts: "
+        f"the appointment moved {now}."
+    )
+
+
 def _due_sentence(ctx: Context, due: dt.datetime | None) -> str:
+    """'Due Mon 30 Nov 2026 09:00.', and for a midnight deadline 'Due before Tue 1 Dec 2026 begins.'"""
     if due is None:
         return f"The deadline {_UNSCHEDULED}." if ctx.timeline is None else ""
+    local = due.astimezone(ctx.tz)
+    if local.time() == dt.time(0):
+        return f"Due before {_fmt_date(local.date())} begins."
     return f"Due {_fmt_dt(due, ctx.tz)}."
 
 
@@ -747,7 +998,11 @@ def _fmt_date(day: dt.date) -> str:
 
 
 def _fmt_dt(moment: dt.datetime, tz: ZoneInfo) -> str:
+    """'Mon 30 Nov 2026 09:00'; midnight as 'midnight between Mon 30 Nov and Tue 1 Dec 2026'."""
     local = moment.astimezone(tz)
+    if local.time() == dt.time(0):
+        before = local.date() - dt.timedelta(days=1)
+        return f"midnight between {_fmt_date(before).rsplit(' ', 1)[0]} and {_fmt_date(local.date())}"
     return f"{_fmt_date(local.date())} {local:%H:%M}"
 
 

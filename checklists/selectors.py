@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from checklists import casedata as cd
 from checklists import rules
-from checklists.catalog import RuleConfig, load_rule_config
-from checklists.models import Appointment, Case, Room, SignOff
+from checklists.catalog import DrugMatch, RuleConfig, load_rule_config, normalize_name
+from checklists.models import Appointment, Case, Medication, Room, SignOff
 
 
 def case_queryset() -> QuerySet[Case]:
@@ -50,6 +51,8 @@ def case_to_data(case: Case) -> cd.CaseData:
     signoffs = getattr(case, "active_signoffs", None)
     if signoffs is None:
         signoffs = [s for s in case.signoffs.all() if s.withdrawn_at is None]
+    medications = list(case.medications.all())
+    line_names = {m.pk: m.name for m in medications}
     return cd.CaseData(
         reference=case.reference,
         patient=cd.PatientData(
@@ -79,7 +82,7 @@ def case_to_data(case: Case) -> cd.CaseData:
                 frequency=m.frequency or None,
                 last_dose_planned=m.last_dose_planned,
             )
-            for m in case.medications.all()
+            for m in medications
         ),
         allergies=tuple(
             cd.AllergyData(
@@ -118,9 +121,24 @@ def case_to_data(case: Case) -> cd.CaseData:
             cd.LabData(test=lab.test, value=lab.value, taken_on=lab.taken_on) for lab in case.labs.all()
         ),
         verifications=tuple(
-            cd.VerificationData(item=s.item, by=s.by, at=s.at, note=s.note or None)
+            _verification(s, line_names)
             for s in sorted(signoffs, key=lambda s: (s.at, s.pk))
+            # A per-medicine sign-off counts only while its line exists under the same name.
+            if not s.medication_name or line_names.get(s.medication_id) == s.medication_name
         ),
+    )
+
+
+def _verification(s: SignOff, line_names: dict[int, str]) -> cd.VerificationData:
+    return cd.VerificationData(
+        item=s.item,
+        by=s.by,
+        at=s.at,
+        note=s.note or None,
+        medication=s.medication_name or None,
+        last_dose_on=s.last_dose_on,
+        keep_taking=s.keep_taking,
+        for_start=s.for_start,
     )
 
 
@@ -151,3 +169,38 @@ def appointment_clash(
         .order_by("start")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class UnrecognisedName:
+    """Words typed on medicine lines that the catalogue does not read, with how often."""
+
+    words: str  # normalised: what the catalogue would compare
+    typed: tuple[str, ...]  # how it was written, most frequent first
+    lines: int
+    cases: int
+    suggestion: DrugMatch | None
+
+
+def unrecognised_medication_names(config: RuleConfig) -> list[UnrecognisedName]:
+    """Every medicine name not recognised, across all cases, most frequent first (one query)."""
+    groups: dict[str, list[dict]] = {}
+    rows = Medication.objects.values("name").annotate(lines=Count("id"), cases=Count("case", distinct=True))
+    for row in rows:
+        groups.setdefault(normalize_name(row["name"]), []).append(row)
+    found = []
+    for words, group in groups.items():
+        reading = config.read(group[0]["name"])
+        if reading.recognised:
+            continue
+        group.sort(key=lambda r: (-r["lines"], r["name"]))
+        found.append(
+            UnrecognisedName(
+                words=words,
+                typed=tuple(r["name"] for r in group),
+                lines=sum(r["lines"] for r in group),
+                cases=sum(r["cases"] for r in group),
+                suggestion=reading.suggestion,
+            )
+        )
+    return sorted(found, key=lambda n: (-n.lines, n.words))

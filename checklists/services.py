@@ -177,6 +177,7 @@ def _replace_children(
     for model in (Medication, Allergy, LabResult, SignOff):
         for row in model.objects.filter(case=case):
             row.delete()
+    lines: dict[str, Medication] = {}  # by name: a per-medicine sign-off names its line
     for position, med in enumerate(data.medications):
         row = Medication(
             case=case,
@@ -189,6 +190,7 @@ def _replace_children(
         row.full_clean()
         row.save()
         row.drugs.set([catalogue[d.name] for d in config.match(med.name) if d.name in catalogue])
+        lines.setdefault(row.name, row)
     for position, allergy in enumerate(data.allergies):
         row = Allergy(
             case=case,
@@ -204,7 +206,11 @@ def _replace_children(
         row = LabResult(case=case, test=lab.test, value=lab.value, taken_on=lab.taken_on)
         row.full_clean()
         row.save()
+    start = data.appointment.start if data.appointment else None
     for verification in data.verifications:
+        # A plan without `for_start` was approved for the case as the file gives it: pin it to
+        # that start, so a later move voids it as it would a plan approved here.
+        for_start = verification.for_start or (start if verification.item in cd.PLAN_ITEMS else None)
         row = SignOff(
             case=case,
             item=verification.item,
@@ -212,6 +218,11 @@ def _replace_children(
             by_user=users.get(verification.by),
             at=verification.at,
             note=verification.note or "",
+            medication=lines.get(verification.medication or ""),
+            medication_name=verification.medication or "",
+            last_dose_on=verification.last_dose_on,
+            keep_taking=verification.keep_taking,
+            for_start=for_start,
         )
         row.full_clean()
         row.save()

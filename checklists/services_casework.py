@@ -20,8 +20,18 @@ from django.db.models import F
 
 from checklists import casedata as cd
 from checklists import permissions
-from checklists.catalog import RuleConfig
-from checklists.models import Allergy, Case, Driver, Drug, Intake, LabResult, Medication, SignOff
+from checklists.catalog import RuleConfig, normalize_name
+from checklists.models import (
+    Allergy,
+    Appointment,
+    Case,
+    Driver,
+    Drug,
+    Intake,
+    LabResult,
+    Medication,
+    SignOff,
+)
 from checklists.services import StaleEdit, case_version_claim, changed_by_message, local_text
 
 NKA_WITH_ALLERGIES = "Allergies are listed for this case: remove them first, or leave this unticked."
@@ -62,12 +72,57 @@ def _require_signoff_permission(user: AbstractBaseUser, item: str) -> None:
 
 
 def _already_signed(existing: SignOff, config: RuleConfig) -> ValidationError:
+    line = f" for {existing.medication_name}" if existing.medication_name else ""
     return ValidationError(
         {
-            "item": f"{item_label(existing.item)} is already signed off by {existing.by} at "
+            "item": f"{item_label(existing.item)}{line} is already signed off by {existing.by} at "
             f"{local_text(existing.at, config)}. Withdraw it first to record it again."
         }
     )
+
+
+def _active_signoff(case: Case, item: str, medication: Medication | None):
+    found = SignOff.objects.filter(case=case, item=item, withdrawn_at__isnull=True)
+    if medication is None:
+        return found.filter(medication_name="")
+    return found.filter(medication=medication, medication_name=medication.name)
+
+
+def _check_plan(
+    case: Case,
+    item: str,
+    medication: Medication | None,
+    last_dose_on: dt.date | None,
+    keep_taking: bool,
+    config: RuleConfig,
+) -> dt.datetime | None:
+    """Validate what a sign-off names; for a plan, the appointment start it is approved for."""
+    if item in cd.PER_MEDICATION_ITEMS:
+        if medication is None or medication.case_id != case.pk:
+            raise ValidationError(
+                {"medication": f"Choose which medicine {item_label(item).lower()} is about."}
+            )
+    elif medication is not None:
+        raise ValidationError(
+            {"medication": f"{item_label(item)} is about the whole case, not one medicine."}
+        )
+    if item not in cd.PLAN_ITEMS:
+        if last_dose_on is not None or keep_taking:
+            raise ValidationError({"last_dose_on": f"{item_label(item)} records no last dose."})
+        return None
+    appointment = Appointment.objects.filter(case=case, is_active=True).first()
+    if keep_taking:
+        if last_dose_on is not None:
+            raise ValidationError({"last_dose_on": "Give a last dose day, or keep taking it — not both."})
+        return appointment.start if appointment else None
+    if appointment is None:
+        raise ValidationError(
+            {"last_dose_on": "Schedule the case first: the last dose day follows from the appointment."}
+        )
+    procedure_day = appointment.start.astimezone(config.time_zone).date()
+    if last_dose_on is not None and last_dose_on >= procedure_day:
+        raise ValidationError({"last_dose_on": "The last dose must be before the procedure day."})
+    return appointment.start
 
 
 def signoff_record(
@@ -78,19 +133,39 @@ def signoff_record(
     user: AbstractBaseUser,
     at: dt.datetime,
     config: RuleConfig,
+    medication: Medication | None = None,
+    last_dose_on: dt.date | None = None,
+    keep_taking: bool = False,
 ) -> SignOff:
-    """Record that `user` did `item` (clears its flags); one active sign-off per item."""
+    """Record that `user` did `item` (clears its flags); one active sign-off per item and line.
+
+    Per-medicine items name their `medication` line; a plan also records the last dose day
+    (None: the computed one) or `keep_taking`, and the appointment start it is approved for.
+    """
     _require_signoff_permission(user, item)
-    existing = SignOff.objects.filter(case=case, item=item, withdrawn_at__isnull=True).first()
+    for_start = _check_plan(case, item, medication, last_dose_on, keep_taking, config)
+    existing = _active_signoff(case, item, medication).first()
     if existing is not None:
         raise _already_signed(existing, config)
-    signoff = SignOff(case=case, item=item, by=user.get_username(), by_user=user, at=at, note=note.strip())
+    signoff = SignOff(
+        case=case,
+        item=item,
+        by=user.get_username(),
+        by_user=user,
+        at=at,
+        note=note.strip(),
+        medication=medication,
+        medication_name=medication.name if medication else "",
+        last_dose_on=last_dose_on,
+        keep_taking=keep_taking,
+        for_start=for_start,
+    )
     signoff.full_clean(validate_constraints=False)  # the constraint is checked above, and below on a race
     try:
         with transaction.atomic():
             signoff.save()
     except IntegrityError as exc:  # recorded by someone else between our check and our insert
-        existing = SignOff.objects.filter(case=case, item=item, withdrawn_at__isnull=True).first()
+        existing = _active_signoff(case, item, medication).first()
         if existing is None:
             raise
         raise _already_signed(existing, config) from exc
@@ -98,11 +173,16 @@ def signoff_record(
 
 
 @transaction.atomic
-def signoff_withdraw(*, case: Case, item: str, user: AbstractBaseUser, at: dt.datetime) -> SignOff:
-    """Withdraw the active sign-off of `item`; the flags it cleared come back."""
+def signoff_withdraw(
+    *, case: Case, item: str, user: AbstractBaseUser, at: dt.datetime, signoff_id: int | None = None
+) -> SignOff:
+    """Withdraw the active sign-off of `item` (per medicine: `signoff_id`); its flags come back."""
     _require_signoff_permission(user, item)
+    found = SignOff.objects.select_for_update().filter(case=case, item=item, withdrawn_at__isnull=True)
     signoff = (
-        SignOff.objects.select_for_update().filter(case=case, item=item, withdrawn_at__isnull=True).first()
+        found.filter(pk=signoff_id).first()
+        if signoff_id is not None
+        else found.filter(medication_name="").first()
     )
     if signoff is None:
         raise ValidationError({"item": f"{item_label(item)} has no active sign-off to withdraw."})
@@ -110,6 +190,34 @@ def signoff_withdraw(*, case: Case, item: str, user: AbstractBaseUser, at: dt.da
     signoff.full_clean(validate_constraints=False)
     signoff.save()
     return signoff
+
+
+# --- The catalogue, taught from a case ----------------------------------------------------------
+
+
+@transaction.atomic
+def drug_name_add(*, drug_name: str, name: str, user: AbstractBaseUser, config: RuleConfig) -> Drug:
+    """Teach the catalogue: `name` (as typed by a patient) becomes a name of `drug_name` for the
+    whole clinic. Audited (history, with who and why); refused when the words already name a drug."""
+    if not (permissions.has_role(user, permissions.CLINICIAN) or user.is_superuser):
+        raise PermissionDenied("Only a clinician can add a name to the medication catalogue.")
+    drug = Drug.objects.select_for_update().filter(name=drug_name).first()
+    if drug is None:
+        raise ValidationError({"drug": "Choose a drug from the catalogue."})
+    tokens = normalize_name(name)
+    if not tokens:
+        raise ValidationError({"drug": "These words contain no name to add."})
+    taken = next(
+        (d for d in config.drugs if any(normalize_name(n) == tokens for n in (d.name, *d.aliases))), None
+    )
+    if taken is not None:
+        raise ValidationError({"drug": f"“{name}” already reads as {taken.name}: nothing to add."})
+    drug.aliases = ", ".join(filter(None, [drug.aliases.strip().rstrip(","), name.strip().replace(",", " ")]))
+    drug._change_reason = f"Name “{name.strip()}” added by {user.get_username()} from a case"
+    drug._history_user = user
+    drug.full_clean()
+    drug.save()
+    return drug
 
 
 # --- Driver and labs -----------------------------------------------------------------------------

@@ -125,7 +125,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Times are stored in UTC and shown in the clinic's zone; "the day before" is taken there too.
-CLINIC_TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "UTC")
+# UTC is a development default only: `manage.py check` fails a production start without it.
+CLINIC_TIME_ZONE_SET = bool(os.environ.get("CLINIC_TIME_ZONE"))
+CLINIC_TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE") or "UTC"
 try:
     ZoneInfo(CLINIC_TIME_ZONE)
 except (ZoneInfoNotFoundError, ValueError) as exc:

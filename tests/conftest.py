@@ -32,6 +32,13 @@ def test_clock():
         yield
 
 
+@pytest.fixture
+def utc_clinic(settings) -> None:
+    """For tests whose expected clock times are written in UTC: the clinic's zone is UTC, whatever
+    CLINIC_TIME_ZONE the run uses (`make test-clock` runs the suite in a zone with DST)."""
+    settings.CLINIC_TIME_ZONE = settings.TIME_ZONE = "UTC"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compiled_translations(django_db_blocker) -> None:
     """The Spanish pages need the .mo files, which are build output: compile them once per run."""
@@ -85,6 +92,7 @@ def clinical_defaults(db) -> None:
     """The clinic's rule data. A transactional test flushes the database afterwards, taking the
     migration-loaded rows with it, so put them back (idempotently) for whoever needs them."""
     import_module("checklists.migrations.0002_clinical_defaults").load_defaults(apps, None)
+    import_module("checklists.migrations.0007_catalogue_2026_11").load_catalogue(apps, None)
 
 
 @pytest.fixture

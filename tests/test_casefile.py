@@ -99,6 +99,7 @@ def full_case() -> dict[str, Any]:
                 "by": "dr.nguyen",
                 "at": "2026-03-11T09:15:00-04:00",
                 "note": "ok",
+                "medication": "Eliquis 5mg",
             }
         ],
     }
@@ -152,7 +153,11 @@ FULL_CASE_DATA = CaseData(
     ),
     verifications=(
         VerificationData(
-            item="anticoagulant_plan_approved", by="dr.nguyen", at=ny(2026, 3, 11, 9, 15), note="ok"
+            item="anticoagulant_plan_approved",
+            by="dr.nguyen",
+            at=ny(2026, 3, 11, 9, 15),
+            note="ok",
+            medication="Eliquis 5mg",
         ),
     ),
 )
@@ -556,12 +561,24 @@ def test_a_lab_taken_after_the_evaluation_date_is_rejected() -> None:
     assert error_of(doc) == ("labs[1].taken_on", "after the evaluation date")
 
 
-def test_the_evaluation_date_is_as_of_in_its_own_time_zone() -> None:
-    # 22:00 in New York on the 12th is already the 13th in UTC; the 13th is still "after".
-    late_evening = dt.datetime(2026, 3, 12, 22, 0, tzinfo=NEW_YORK)
+def test_the_evaluation_date_is_taken_in_the_clinic_time_zone_whatever_the_offset_of_as_of() -> None:
+    # 22:00 in New York on the 12th is already the 13th in UTC; for a New York clinic it is the 12th.
+    late_evening_utc = dt.datetime(2026, 3, 12, 22, 0, tzinfo=NEW_YORK).astimezone(dt.UTC)
     doc = changed("labs[1].taken_on", "2026-03-13")
-    assert error_of(doc, as_of=late_evening) == ("labs[1].taken_on", "after the evaluation date")
+    assert error_of(doc, as_of=late_evening_utc, time_zone=NEW_YORK) == (
+        "labs[1].taken_on",
+        "after the evaluation date",
+    )
     assert parse_one(changed("labs[1].taken_on", "2026-03-12")).labs[1].taken_on == dt.date(2026, 3, 12)
+
+
+def test_a_sydney_clinic_accepts_a_lab_taken_today_there_when_as_of_is_written_in_utc() -> None:
+    # 23:00 UTC on the 12th is 10:00 on the 13th in Sydney: a lab dated the 13th is not in the future.
+    as_of = dt.datetime(2026, 3, 12, 23, 0, tzinfo=dt.UTC)
+    doc = changed("labs[1].taken_on", "2026-03-13")
+    [case] = parse_case_document(doc, as_of=as_of, time_zone=ZoneInfo("Australia/Sydney"))
+    assert case.labs[1].taken_on == dt.date(2026, 3, 13)
+    assert error_of(doc, as_of=as_of) == ("labs[1].taken_on", "after the evaluation date")  # a UTC clinic
 
 
 @pytest.mark.parametrize(
@@ -664,8 +681,11 @@ def test_a_64_character_reference_is_accepted() -> None:
     ],
 )
 def test_a_string_longer_than_its_limit_is_rejected(path: str, limit: int) -> None:
-    assert parse_one(changed(path, "x" * limit))  # exactly at the limit is fine
-    assert error_of(changed(path, "x" * (limit + 1))) == (path, f"too long (max {limit} characters)")
+    doc = full_case()
+    doc["verifications"][0]["item"] = "labs_reviewed"  # case-wide: names no medication line
+    del doc["verifications"][0]["medication"]
+    assert parse_one(changed(path, "x" * limit, doc))  # exactly at the limit is fine
+    assert error_of(changed(path, "x" * (limit + 1), doc)) == (path, f"too long (max {limit} characters)")
 
 
 def test_the_length_limit_applies_after_stripping() -> None:
@@ -695,9 +715,17 @@ def test_a_lab_value_must_be_a_finite_non_negative_number(value: Any, message: s
 def test_a_sign_off_item_given_twice_in_one_case_is_rejected() -> None:
     doc = full_case()
     doc["verifications"].append(
-        {"item": "anticoagulant_plan_approved", "by": "dr.lee", "at": "2026-03-11T10:00Z"}
+        {
+            "item": "anticoagulant_plan_approved",
+            "by": "dr.lee",
+            "at": "2026-03-11T10:00Z",
+            "medication": "Eliquis 5mg",
+        }
     )
-    assert error_of(doc) == ("verifications[1].item", "duplicate item (also verifications[0])")
+    assert error_of(doc) == (
+        "verifications[1].item",
+        "duplicate item for this medication (also verifications[0])",
+    )
 
 
 # --- serializing and the round trip --------------------------------------------------------

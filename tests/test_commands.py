@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -205,3 +207,38 @@ def test_export_of_an_unknown_reference_fails_naming_it(run_command):
 
     assert result.exit_code == 2
     assert result.stderr == "--reference: no case NOPE\n"
+
+
+def test_import_takes_today_in_the_clinic_time_zone(run_command, write_cases, settings):
+    """A Sydney clinic imports a lab dated today there while it is still yesterday in UTC."""
+    settings.CLINIC_TIME_ZONE = "Australia/Sydney"
+    case = {
+        "reference": "SYD-1",
+        "patient": {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1950-01-01"},
+        "procedure": {"levels": ["L1"]},
+        "labs": [{"test": "inr", "value": 1.0, "taken_on": "2026-11-19"}],
+    }
+    # 23:30 UTC on the 18th is 10:30 on the 19th in Sydney.
+    with time_machine.travel(dt.datetime(2026, 11, 18, 23, 30, tzinfo=dt.UTC), tick=False):
+        result = run_command("import_cases", write_cases([case]))
+
+    assert result.exit_code == 0, result.stderr
+    assert "1 created" in result.stdout
+
+
+def test_a_per_medicine_plan_survives_export_and_import(run_command, write_cases):
+    run_command("import_cases", EXAMPLE)
+    exported = json.loads(run_command("export_cases", "--reference", "VP-2026-0142").stdout)
+
+    [plan] = [v for v in exported["cases"][0]["verifications"] if v["item"] == "anticoagulant_plan_approved"]
+    assert (plan["medication"], plan["last_dose_on"]) == ("Eliquis 5mg", "2026-03-17")
+    assert dt.datetime.fromisoformat(plan["for_start"]) == dt.datetime(2026, 3, 20, 12, 30, tzinfo=dt.UTC)
+
+
+def test_a_production_start_without_a_clinic_time_zone_fails_its_system_checks(settings):
+    from django.core.checks import run_checks
+
+    settings.DEBUG, settings.CLINIC_TIME_ZONE_SET = False, False
+    assert "checklists.E001" in {m.id for m in run_checks()}
+    settings.CLINIC_TIME_ZONE_SET = True
+    assert "checklists.E001" not in {m.id for m in run_checks()}

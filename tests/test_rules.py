@@ -35,6 +35,7 @@ from checklists.rules import (
     build_context,
     evaluate,
     is_ready,
+    medicine_stops,
     sort_key,
     timeline_for,
 )
@@ -102,8 +103,11 @@ def meds(*names: str, **fields: Any) -> tuple[MedicationData, ...]:
     return tuple(MedicationData(name, **fields) for name in names)
 
 
-def signed(*items: str, at: dt.datetime = dt.datetime(2026, 11, 9, tzinfo=UTC)) -> tuple:
-    return tuple(VerificationData(item, "dr.house", at) for item in items)
+def signed(
+    *items: str, at: dt.datetime = dt.datetime(2026, 11, 9, tzinfo=UTC), medication: str | None = None, **plan
+) -> tuple:
+    """Sign-offs by a clinician; per-medicine items name their line with `medication`."""
+    return tuple(VerificationData(item, "dr.house", at, medication=medication, **plan) for item in items)
 
 
 def flags_of(
@@ -236,9 +240,9 @@ def test_reference_day_is_as_of_local_date_when_unscheduled() -> None:
 
 
 def test_context_keeps_unclassified_medications() -> None:
-    ctx = build_context(make_case(medications=meds("Vitamin D", "Eliquis 5mg")), CONFIG, AS_OF)
+    ctx = build_context(make_case(medications=meds("Zzqx drops", "Eliquis 5mg")), CONFIG, AS_OF)
     assert [(m.medication.name, [d.name for d in m.drugs]) for m in ctx.medications] == [
-        ("Vitamin D", []),
+        ("Zzqx drops", []),
         ("Eliquis 5mg", ["apixaban"]),
     ]
 
@@ -300,7 +304,7 @@ def test_unscheduled_hold_message_says_the_date_follows_scheduling() -> None:
     flag = the_flag(make_case(start=None, medications=meds("Eliquis 5mg")), "ANTICOAGULANT_HOLD_PLAN")
     assert flag.message == (
         "Eliquis 5mg (apixaban): hold 2 days; last dose date follows once the case is scheduled. "
-        "A clinician must approve the hold plan."
+        "A clinician must approve the hold plan. The deadline follows once the case is scheduled."
     )
 
 
@@ -382,7 +386,8 @@ def test_fasting_message_gives_local_clock_times() -> None:
         start=dt.datetime(2026, 11, 27, 8, 0, tzinfo=NY), intake=make_intake(fasting_acknowledged=False)
     )
     flag = the_flag(case, "FASTING_NOT_ACKNOWLEDGED", config=NY_CONFIG)
-    assert "after Fri 27 Nov 2026 00:00" in flag.message
+    # 00:00 is written so it cannot be read as the wrong night.
+    assert "after midnight between Thu 26 Nov and Fri 27 Nov 2026" in flag.message
     assert "until Fri 27 Nov 2026 02:00" in flag.message
     assert "Due Thu 26 Nov 2026 08:00." in flag.message
 
@@ -438,6 +443,8 @@ def test_warfarin_hold_plan_is_a_clinician_blocker_with_the_last_dose_day() -> N
     assert flag.data == {
         "medication": "Coumadin 5 mg",
         "drug": "warfarin",
+        "match": "exact",
+        "matched_name": "coumadin",
         "drug_class": "vka",
         "hold_days": 5,
         "last_dose_on": dt.date(2026, 11, 21),
@@ -481,7 +488,7 @@ def test_renal_hold_message_names_the_egfr_threshold() -> None:
     )
     assert flag.message == (
         "Eliquis 5mg (apixaban): hold 3 days (eGFR below 50 or not on file); last dose Mon 23 Nov 2026. "
-        "A clinician must approve the hold plan."
+        "A clinician must approve the hold plan. Due before Mon 23 Nov 2026 begins."
     )
 
 
@@ -509,6 +516,8 @@ def test_heparin_hold_is_six_hours_before_start_due_at_midnight_that_day() -> No
     assert flag.data == {
         "medication": "heparin 5000 units",
         "drug": "heparin",
+        "match": "exact",
+        "matched_name": "heparin",
         "drug_class": "heparin",
         "hold_hours": 6,
         "last_dose_at": at_utc(2026, 11, 27, 2, 0),
@@ -526,7 +535,7 @@ def test_hours_based_hold_message_gives_the_last_dose_time() -> None:
     flag = the_flag(make_case(medications=meds("Lovenox 40mg")), "ANTICOAGULANT_HOLD_PLAN")
     assert flag.message == (
         "Lovenox 40mg (enoxaparin): hold 24 hours; last dose by Thu 26 Nov 2026 08:00. "
-        "A clinician must approve the hold plan."
+        "A clinician must approve the hold plan. Due before Thu 26 Nov 2026 begins."
     )
 
 
@@ -539,12 +548,53 @@ def test_combination_product_gets_one_hold_plan_per_drug() -> None:
 
 
 def test_unclassified_medication_raises_no_hold_plan() -> None:
-    assert codes(make_case(medications=meds("Vitamin D 1000 IU", "Tylenol"))) == []
+    assert codes(make_case(medications=meds("Lipitor 20 mg", "Tylenol"))) == []
 
 
-def test_plan_approval_clears_every_hold_plan() -> None:
+def test_a_plan_for_each_blood_thinner_clears_every_hold_plan() -> None:
     case = make_case(
-        medications=meds("Plavix", "Coumadin"), verifications=signed("anticoagulant_plan_approved")
+        medications=meds("Plavix", "Coumadin"),
+        verifications=signed("anticoagulant_plan_approved", medication="Plavix")
+        + signed("anticoagulant_plan_approved", medication="Coumadin"),
+    )
+    assert flags_of(case, "ANTICOAGULANT_HOLD_PLAN") == []
+
+
+def test_a_plan_for_one_blood_thinner_does_not_cover_a_second_one() -> None:
+    case = make_case(
+        medications=meds("Eliquis", "Plavix"),
+        verifications=signed("anticoagulant_plan_approved", medication="Eliquis"),
+    )
+    assert [f.data["medication"] for f in flags_of(case, "ANTICOAGULANT_HOLD_PLAN")] == ["Plavix"]
+
+
+def test_a_renamed_line_loses_its_plan() -> None:
+    case = make_case(
+        medications=meds("Eliquis 5mg"),
+        verifications=signed("anticoagulant_plan_approved", medication="Eliquis"),
+    )
+    assert len(flags_of(case, "ANTICOAGULANT_HOLD_PLAN")) == 1
+
+
+def test_a_plan_approved_for_another_day_no_longer_counts_and_the_flag_says_so() -> None:
+    approved_for = START - dt.timedelta(days=2)
+    case = make_case(
+        medications=meds("Eliquis"),
+        verifications=signed("anticoagulant_plan_approved", medication="Eliquis", for_start=approved_for),
+    )
+    flag = the_flag(case, "ANTICOAGULANT_HOLD_PLAN")
+    assert (
+        "The plan approved for Wed 25 Nov 2026 no longer counts: the appointment moved to Fri 27 Nov 2026."
+        in (flag.message)
+    )
+
+
+def test_a_plan_approved_for_the_same_day_still_counts() -> None:
+    case = make_case(
+        medications=meds("Eliquis"),
+        verifications=signed(
+            "anticoagulant_plan_approved", medication="Eliquis", for_start=START - dt.timedelta(hours=2)
+        ),
     )
     assert flags_of(case, "ANTICOAGULANT_HOLD_PLAN") == []
 
@@ -552,13 +602,16 @@ def test_plan_approval_clears_every_hold_plan() -> None:
 def test_plan_approval_recorded_after_as_of_does_not_clear() -> None:
     case = make_case(
         medications=meds("Plavix"),
-        verifications=signed("anticoagulant_plan_approved", at=at_utc(2026, 11, 11)),
+        verifications=signed("anticoagulant_plan_approved", at=at_utc(2026, 11, 11), medication="Plavix"),
     )
     assert len(flags_of(case, "ANTICOAGULANT_HOLD_PLAN")) == 1
 
 
 def test_exception_approval_does_not_clear_the_hold_plan() -> None:
-    case = make_case(medications=meds("Plavix"), verifications=signed("anticoagulant_exception_approved"))
+    case = make_case(
+        medications=meds("Plavix"),
+        verifications=signed("anticoagulant_exception_approved", medication="Plavix"),
+    )
     assert len(flags_of(case, "ANTICOAGULANT_HOLD_PLAN")) == 1
 
 
@@ -617,9 +670,10 @@ def test_hours_based_hold_on_the_day_after_dst_is_due_at_est_midnight() -> None:
     assert flag.as_json(NY)["due"] == "2026-11-01T00:00:00-04:00"
 
 
-def test_glp1_review_is_due_seven_real_days_of_hours_before_start_across_dst() -> None:
+def test_glp1_review_is_due_at_the_same_local_clock_time_seven_calendar_days_before_across_dst() -> None:
+    # Mon 2 Nov 08:00 EST; seven calendar days earlier is Mon 26 Oct 08:00 EDT (not 09:00).
     flag = the_flag(ny_case(medications=meds("Ozempic")), "GLP1_AGONIST_REVIEW", NY_AS_OF, NY_CONFIG)
-    assert flag.as_json(NY)["due"] == "2026-10-26T09:00:00-04:00"
+    assert flag.as_json(NY)["due"] == "2026-10-26T08:00:00-04:00"
 
 
 def test_hold_last_dose_day_counts_from_the_local_procedure_day() -> None:
@@ -642,6 +696,8 @@ def test_planned_last_dose_after_the_permitted_day_is_too_late() -> None:
     assert flag.data == {
         "medication": "Eliquis",
         "drug": "apixaban",
+        "match": "exact",
+        "matched_name": "eliquis",
         "last_dose_planned": dt.date(2026, 11, 25),
         "last_dose_on": dt.date(2026, 11, 24),
     }
@@ -670,7 +726,7 @@ def test_too_late_cannot_be_computed_for_an_unscheduled_case() -> None:
 def test_plan_approval_does_not_clear_a_too_late_last_dose() -> None:
     case = make_case(
         medications=meds("Eliquis", last_dose_planned=dt.date(2026, 11, 25)),
-        verifications=signed("anticoagulant_plan_approved"),
+        verifications=signed("anticoagulant_plan_approved", medication="Eliquis"),
     )
     assert codes(case) == ["ANTICOAGULANT_LAST_DOSE_TOO_LATE"]
 
@@ -678,7 +734,7 @@ def test_plan_approval_does_not_clear_a_too_late_last_dose() -> None:
 def test_exception_approval_clears_a_too_late_last_dose() -> None:
     case = make_case(
         medications=meds("Eliquis", last_dose_planned=dt.date(2026, 11, 25)),
-        verifications=signed("anticoagulant_exception_approved"),
+        verifications=signed("anticoagulant_exception_approved", medication="Eliquis"),
     )
     assert flags_of(case, "ANTICOAGULANT_LAST_DOSE_TOO_LATE") == []
 
@@ -692,28 +748,41 @@ def test_bleeding_supplement_is_a_coordinator_warning_with_a_seven_day_hold() ->
     assert flag.data == {
         "medication": "Fish oil 1000 mg",
         "drug": "fish oil",
+        "match": "exact",
+        "matched_name": "fish oil",
         "hold_days": 7,
         "last_dose_on": dt.date(2026, 11, 19),
     }
 
 
 def test_supplement_advice_clears_the_supplement_warning() -> None:
-    case = make_case(medications=meds("garlic", "ginkgo"), verifications=signed("supplement_advice_given"))
+    case = make_case(
+        medications=meds("garlic", "ginkgo"),
+        verifications=signed("supplement_advice_given", medication="garlic")
+        + signed("supplement_advice_given", medication="ginkgo"),
+    )
     assert flags_of(case, "SUPPLEMENT_BLEEDING_RISK") == []
 
 
 def test_supplement_without_bleeding_risk_is_not_flagged() -> None:
-    assert flags_of(make_case(medications=meds("Vitamin D")), "SUPPLEMENT_BLEEDING_RISK") == []
+    assert flags_of(make_case(medications=meds("Tylenol")), "SUPPLEMENT_BLEEDING_RISK") == []
 
 
 def test_glp1_agonist_is_a_clinician_warning_due_seven_days_before() -> None:
     flag = the_flag(make_case(medications=meds("Ozempic 1 mg")), "GLP1_AGONIST_REVIEW")
     assert (flag.severity, flag.owner, flag.due) == ("warning", "clinician", at_utc(2026, 11, 20, 8, 0))
-    assert flag.data == {"medication": "Ozempic 1 mg", "drug": "semaglutide"}
+    assert flag.data == {
+        "medication": "Ozempic 1 mg",
+        "drug": "semaglutide",
+        "match": "exact",
+        "matched_name": "ozempic",
+    }
 
 
 def test_glp1_plan_clears_the_glp1_review() -> None:
-    case = make_case(medications=meds("Mounjaro"), verifications=signed("glp1_plan_given"))
+    case = make_case(
+        medications=meds("Mounjaro"), verifications=signed("glp1_plan_given", medication="Mounjaro")
+    )
     assert flags_of(case, "GLP1_AGONIST_REVIEW") == []
 
 
@@ -727,6 +796,8 @@ def test_sglt2_inhibitor_is_held_three_days() -> None:
     assert flag.data == {
         "medication": "Jardiance 10 mg",
         "drug": "empagliflozin",
+        "match": "exact",
+        "matched_name": "jardiance",
         "hold_days": 3,
         "last_dose_on": dt.date(2026, 11, 23),
     }
@@ -738,7 +809,9 @@ def test_ertugliflozin_is_held_four_days() -> None:
 
 
 def test_sglt2_plan_clears_the_sglt2_hold() -> None:
-    case = make_case(medications=meds("Farxiga"), verifications=signed("sglt2_plan_given"))
+    case = make_case(
+        medications=meds("Farxiga"), verifications=signed("sglt2_plan_given", medication="Farxiga")
+    )
     assert flags_of(case, "SGLT2_INHIBITOR_HOLD") == []
 
 
@@ -751,7 +824,12 @@ def test_metformin_with_contrast_and_egfr_below_30_needs_review() -> None:
         make_case(medications=meds("Glucophage 500mg"), labs=labs(egfr=29)), "METFORMIN_RENAL_REVIEW"
     )
     assert (flag.severity, flag.owner, flag.due) == ("warning", "clinician", at_utc(2026, 11, 25, 8, 0))
-    assert flag.data == {"medication": "Glucophage 500mg", "egfr": 29}
+    assert flag.data == {
+        "medication": "Glucophage 500mg",
+        "egfr": 29,
+        "match": "exact",
+        "matched_name": "glucophage",
+    }
 
 
 def test_metformin_with_egfr_30_needs_no_review() -> None:
@@ -776,7 +854,9 @@ def test_metformin_without_egfr_is_a_missing_lab_not_a_review() -> None:
 
 def test_metformin_plan_clears_the_metformin_review() -> None:
     case = make_case(
-        medications=meds("metformin"), labs=labs(egfr=20), verifications=signed("metformin_plan_given")
+        medications=meds("metformin"),
+        labs=labs(egfr=20),
+        verifications=signed("metformin_plan_given", medication="metformin"),
     )
     assert flags_of(case, "METFORMIN_RENAL_REVIEW") == []
 
@@ -1200,3 +1280,210 @@ def test_as_json_keeps_nulls_for_an_unscheduled_case() -> None:
     flag = the_flag(make_case(start=None, driver=DriverData("Bob", "+15551234567")), "DRIVER_UNCONFIRMED")
     as_json = flag.as_json(ZoneInfo("UTC"))
     assert (as_json["due"], as_json["data"]) == (None, {"pickup_at": None})
+
+
+# --- MEDICATIONS.md: lines the catalogue cannot read ----------------------------------------------
+
+
+def test_an_unrecognised_medicine_is_a_clinician_blocker_due_72_hours_before() -> None:
+    flag = the_flag(make_case(medications=meds("my heart pill")), "MEDICATION_UNRECOGNISED")
+    assert (flag.severity, flag.owner, flag.due) == ("blocker", "clinician", START - dt.timedelta(hours=72))
+    assert flag.data == {"medication": "my heart pill", "suggestion": None}
+    assert flag.message.startswith('"my heart pill" is not in the medication catalogue.')
+    assert "Due Tue 24 Nov 2026 08:00." in flag.message
+
+
+def test_a_case_with_an_unrecognised_medicine_is_not_ready() -> None:
+    assert not is_ready(evaluate(make_case(medications=meds("blood thinner shots")), CONFIG, AS_OF))
+
+
+def test_a_misspelt_no_action_medicine_is_unrecognised_with_the_suggestion() -> None:
+    flag = the_flag(make_case(medications=meds("Lisinoprill")), "MEDICATION_UNRECOGNISED")
+    assert flag.data == {"medication": "Lisinoprill", "suggestion": "lisinopril"}
+    assert 'It looks like "lisinopril" — check the spelling.' in flag.message
+
+
+def test_recognised_medicines_raise_no_unrecognised_flag() -> None:
+    case = make_case(medications=meds("Lipitor 20 mg", "Tylenol", "Eliquis"))
+    assert flags_of(case, "MEDICATION_UNRECOGNISED") == []
+
+
+def test_medication_reviewed_clears_only_its_own_line() -> None:
+    case = make_case(
+        medications=meds("my heart pill", "zzqx drops"),
+        verifications=signed("medication_reviewed", medication="my heart pill"),
+    )
+    assert [f.data["medication"] for f in flags_of(case, "MEDICATION_UNRECOGNISED")] == ["zzqx drops"]
+
+
+def test_a_probable_blood_thinner_raises_its_hold_plan_saying_how_it_was_read() -> None:
+    flag = the_flag(make_case(medications=meds("Elliquis")), "ANTICOAGULANT_HOLD_PLAN")
+    assert (flag.data["drug"], flag.data["match"], flag.data["matched_name"]) == (
+        "apixaban",
+        "probable",
+        "eliquis",
+    )
+    assert flag.message.startswith("Elliquis (read as apixaban — check the spelling): hold 2 days")
+    assert flags_of(make_case(medications=meds("Elliquis")), "MEDICATION_UNRECOGNISED") == []
+
+
+# --- NSAIDs, other supplements, combinations, lines listed twice ---------------------------------
+
+
+def test_an_nsaid_is_a_clinician_warning_held_by_its_half_life() -> None:
+    flag = the_flag(make_case(medications=meds("Advil 200mg")), "NSAID_HOLD")
+    assert (flag.severity, flag.owner) == ("warning", "clinician")
+    # Ibuprofen: 1 whole day without a dose, so the last dose is Wed 25 Nov.
+    assert (flag.data["drug"], flag.data["hold_days"], flag.data["last_dose_on"]) == (
+        "ibuprofen",
+        1,
+        dt.date(2026, 11, 25),
+    )
+    assert flag.due == at_utc(2026, 11, 25) and "Due before Wed 25 Nov 2026 begins." in flag.message
+
+
+def test_no_nsaid_no_nsaid_hold() -> None:
+    assert flags_of(make_case(medications=meds("Tylenol")), "NSAID_HOLD") == []
+
+
+def test_an_nsaid_plan_for_the_line_clears_it() -> None:
+    case = make_case(medications=meds("Aleve"), verifications=signed("nsaid_plan_given", medication="Aleve"))
+    assert flags_of(case, "NSAID_HOLD") == []
+
+
+def test_st_johns_wort_is_a_coordinator_warning_with_a_five_day_hold() -> None:
+    flag = the_flag(make_case(medications=meds("St John's Wort")), "SUPPLEMENT_OTHER_RISK")
+    assert (flag.severity, flag.owner, flag.data["hold_days"], flag.data["last_dose_on"]) == (
+        "warning",
+        "coordinator",
+        5,
+        dt.date(2026, 11, 21),
+    )
+
+
+def test_a_supplement_to_review_is_due_72_hours_before_with_no_date() -> None:
+    flag = the_flag(make_case(medications=meds("valerian root")), "SUPPLEMENT_OTHER_RISK")
+    assert (flag.data["hold_days"], flag.data["last_dose_on"]) == (None, None)
+    assert flag.due == START - dt.timedelta(hours=72)
+
+
+def test_no_other_supplement_no_supplement_warning() -> None:
+    assert flags_of(make_case(medications=meds("fish oil")), "SUPPLEMENT_OTHER_RISK") == []
+
+
+def test_supplement_advice_for_its_line_clears_the_other_supplement_warning() -> None:
+    case = make_case(
+        medications=meds("valerian"), verifications=signed("supplement_advice_given", medication="valerian")
+    )
+    assert flags_of(case, "SUPPLEMENT_OTHER_RISK") == []
+
+
+def test_two_anticoagulants_are_a_combination_for_a_clinician_to_review() -> None:
+    flag = the_flag(make_case(medications=meds("Coumadin", "Eliquis")), "ANTICOAGULANT_COMBINATION")
+    assert (flag.severity, flag.owner, flag.due) == ("blocker", "clinician", START - dt.timedelta(hours=72))
+    assert flag.data == {"drugs": ["apixaban", "warfarin"]}
+
+
+def test_an_anticoagulant_with_an_antiplatelet_is_not_a_combination() -> None:
+    assert flags_of(make_case(medications=meds("Eliquis", "aspirin")), "ANTICOAGULANT_COMBINATION") == []
+
+
+def test_the_combination_review_clears_the_combination() -> None:
+    case = make_case(
+        medications=meds("Coumadin", "Lovenox"), verifications=signed("anticoagulant_combination_reviewed")
+    )
+    assert flags_of(case, "ANTICOAGULANT_COMBINATION") == []
+
+
+def test_brand_and_generic_on_two_lines_are_listed_twice() -> None:
+    flag = the_flag(make_case(medications=meds("Tylenol", "acetaminophen 500 mg")), "MEDICATION_LISTED_TWICE")
+    assert (flag.severity, flag.owner) == ("warning", "coordinator")
+    assert flag.data == {"drug": "acetaminophen", "medications": ["Tylenol", "acetaminophen 500 mg"]}
+
+
+def test_different_drugs_are_not_listed_twice() -> None:
+    assert flags_of(make_case(medications=meds("Tylenol", "Lipitor")), "MEDICATION_LISTED_TWICE") == []
+
+
+def test_the_list_check_clears_listed_twice() -> None:
+    case = make_case(
+        medications=meds("Tylenol", "paracetamol"), verifications=signed("medication_list_checked")
+    )
+    assert flags_of(case, "MEDICATION_LISTED_TWICE") == []
+
+
+def test_a_sulfonylurea_needs_a_diabetes_plan() -> None:
+    assert the_flag(make_case(medications=meds("glipizide 5 mg")), "DIABETES_PLAN").severity == "warning"
+
+
+# --- The clinician's plan per medicine -------------------------------------------------------------
+
+
+def test_an_approved_last_dose_day_is_what_too_late_compares_with() -> None:
+    # Aspirin's default: last dose Sat 21 Nov; the clinician approved Tue 24 Nov (3 days, SIR 3-5).
+    planned = meds("aspirin 81", last_dose_planned=dt.date(2026, 11, 24))
+    approved = signed(
+        "anticoagulant_plan_approved",
+        medication="aspirin 81",
+        last_dose_on=dt.date(2026, 11, 24),
+        for_start=START,
+    )
+    assert flags_of(make_case(medications=planned), "ANTICOAGULANT_LAST_DOSE_TOO_LATE") != []
+    assert codes(make_case(medications=planned, verifications=approved)) == []
+
+
+def test_a_plan_to_keep_taking_it_is_never_too_late() -> None:
+    planned = meds("aspirin 81", last_dose_planned=dt.date(2026, 11, 26))
+    approved = signed(
+        "anticoagulant_plan_approved", medication="aspirin 81", keep_taking=True, for_start=START
+    )
+    assert codes(make_case(medications=planned, verifications=approved)) == []
+
+
+def test_medicine_stops_follow_the_plan_and_wait_for_it_for_blood_thinners() -> None:
+    case = make_case(
+        medications=meds("Eliquis", "aspirin 81", "Plavix", "fish oil"),
+        verifications=signed("anticoagulant_plan_approved", medication="aspirin 81", keep_taking=True)
+        + signed("anticoagulant_plan_approved", medication="Plavix", last_dose_on=dt.date(2026, 11, 20)),
+    )
+    stops = {s.medication.name: s for s in medicine_stops(build_context(case, CONFIG, AS_OF))}
+    assert stops["Eliquis"].awaiting_plan and stops["Eliquis"].last_dose_on is None
+    assert stops["aspirin 81"].keep_taking
+    assert (stops["Plavix"].last_dose_on, stops["Plavix"].approved) == (dt.date(2026, 11, 20), True)
+    assert (stops["fish oil"].last_dose_on, stops["fish oil"].approved) == (dt.date(2026, 11, 19), False)
+
+
+# --- Wording (clinical review) --------------------------------------------------------------------
+
+
+def test_pregnancy_is_asked_of_patients_of_other_or_unknown_sex() -> None:
+    for sex in ("other", "unknown"):
+        patient = PatientData("Sam", "Adams", dt.date(1990, 5, 1), sex=sex)
+        flag = the_flag(make_case(patient=patient, intake=make_intake(pregnant=None)), "PREGNANCY_REVIEW")
+        assert "pregnant: not answered" in flag.message and "unsure" not in flag.message
+
+
+def test_an_unanswered_prone_question_reads_not_answered() -> None:
+    flag = the_flag(make_case(intake=make_intake(can_lie_prone=None)), "PRONE_POSITION_REVIEW")
+    assert "has not answered" in flag.message and "unsure" not in flag.message
+
+
+def test_every_flag_with_a_due_says_when() -> None:
+    case = make_case(
+        medications=meds("Eliquis", "fish oil", "Advil", "Ozempic", "Jardiance", "my heart pill", "kava"),
+        intake=make_intake(fasting_acknowledged=False, can_lie_prone=False),
+        driver=None,
+    )
+    for flag in evaluate(case, CONFIG, AS_OF):
+        assert flag.due is None or "Due " in flag.message, flag.code
+        assert " 00:00" not in flag.message, flag.code
+
+
+def test_a_plan_to_keep_taking_it_survives_a_move_to_another_day() -> None:
+    approved = signed(
+        "anticoagulant_plan_approved",
+        medication="aspirin 81",
+        keep_taking=True,
+        for_start=START - dt.timedelta(days=3),
+    )
+    assert codes(make_case(medications=meds("aspirin 81"), verifications=approved)) == []

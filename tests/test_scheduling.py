@@ -40,6 +40,7 @@ def test_a_case_with_a_room_and_start_is_scheduled_and_its_end_follows_the_level
     assert case.reference.startswith("PD-")
 
 
+@pytest.mark.usefixtures("utc_clinic")
 def test_booking_an_overlapping_slot_is_refused_with_the_other_cases_time(config, room):
     new_case(config, levels=("L1", "L2"), room=room, start=START, reference="FIRST")
 

@@ -11,10 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from checklists import services
 from checklists import services_casework as casework
+from checklists.catalog import load_rule_config
 from checklists.models import Allergy, Case, Driver, Intake, LabResult, Medication, SignOff
 from tests.factories import full_case
 
-pytestmark = pytest.mark.django_db
+# Expected clock times are written in UTC, the clinic zone of these tests.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("utc_clinic")]
 START = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 
@@ -332,3 +334,168 @@ def test_case_edits_leave_a_history_row_naming_the_new_version(case, config):
     )
 
     assert case.history.first().version == case.version
+
+
+# --- Per-medicine sign-offs and the clinician's plan (MEDICATIONS.md) --------------------------------
+
+
+def _flags(case: Case, config, as_of: dt.datetime = NOW) -> list:
+    from checklists import selectors
+
+    return list(
+        selectors.cases_evaluate([selectors.case_queryset().get(pk=case.pk)], as_of=as_of, config=config)[
+            case.pk
+        ]
+    )
+
+
+def _codes_for(case: Case, config, code: str) -> list[str]:
+    return [f.data.get("medication") for f in _flags(case, config) if f.code == code]
+
+
+def _approve(case: Case, user, config, line: str, **plan) -> SignOff:
+    return casework.signoff_record(
+        case=case,
+        item="anticoagulant_plan_approved",
+        note="",
+        user=user,
+        at=NOW,
+        config=config,
+        medication=Medication.objects.get(case=case, name=line),
+        **plan,
+    )
+
+
+def test_a_plan_records_its_line_the_appointment_start_and_clears_only_that_line(case, clinician, config):
+    casework.medications_save(
+        case=case,
+        version=case.version,
+        rows=[*_meds(case), casework.MedicationRow(id=None, name="Plavix")],
+        config=config,
+    )
+    signoff = _approve(Case.objects.get(pk=case.pk), clinician, config, "Eliquis 5mg")
+
+    assert (signoff.medication_name, signoff.for_start, signoff.last_dose_on) == ("Eliquis 5mg", START, None)
+    # A Plavix added to the list is not covered by the plan approved for Eliquis.
+    assert _codes_for(case, config, "ANTICOAGULANT_HOLD_PLAN") == ["Plavix"]
+
+
+def test_a_per_medicine_item_must_name_its_line_and_a_case_item_must_not(case, clinician, config):
+    with pytest.raises(ValidationError, match="Choose which medicine"):
+        casework.signoff_record(
+            case=case, item="anticoagulant_plan_approved", note="", user=clinician, at=NOW, config=config
+        )
+    with pytest.raises(ValidationError, match="about the whole case"):
+        casework.signoff_record(
+            case=case,
+            item="labs_reviewed",
+            note="",
+            user=clinician,
+            at=NOW,
+            config=config,
+            medication=Medication.objects.filter(case=case).first(),
+        )
+    assert not SignOff.objects.filter(item__in=["anticoagulant_plan_approved", "labs_reviewed"]).exists()
+
+
+def test_a_renamed_line_loses_its_sign_off_and_can_be_approved_again(case, clinician, config):
+    _approve(case, clinician, config, "Eliquis 5mg")
+    rows = [
+        dataclasses.replace(r, name="Eliquis 2.5mg") if r.name == "Eliquis 5mg" else r for r in _meds(case)
+    ]
+    casework.medications_save(
+        case=case, version=Case.objects.get(pk=case.pk).version, rows=rows, config=config
+    )
+
+    assert _codes_for(case, config, "ANTICOAGULANT_HOLD_PLAN") == ["Eliquis 2.5mg"]
+    _approve(Case.objects.get(pk=case.pk), clinician, config, "Eliquis 2.5mg")
+    assert _codes_for(case, config, "ANTICOAGULANT_HOLD_PLAN") == []
+
+
+def test_a_removed_line_takes_its_sign_off_with_it(case, clinician, config):
+    _approve(case, clinician, config, "Eliquis 5mg")
+    rows = [dataclasses.replace(r, delete=True) if r.name == "Eliquis 5mg" else r for r in _meds(case)]
+    casework.medications_save(
+        case=case, version=Case.objects.get(pk=case.pk).version, rows=rows, config=config
+    )
+    casework.medications_save(
+        case=case,
+        version=Case.objects.get(pk=case.pk).version,
+        rows=[*_meds(case), casework.MedicationRow(id=None, name="Eliquis 5mg")],
+        config=config,
+    )
+
+    # The same words on a new line are a new line: the old approval does not come back.
+    assert _codes_for(case, config, "ANTICOAGULANT_HOLD_PLAN") == ["Eliquis 5mg"]
+
+
+def test_a_reschedule_to_another_day_voids_the_plan_and_the_flag_says_so(case, clinician, config):
+    _approve(case, clinician, config, "Eliquis 5mg")
+    services.appointment_book(
+        case=case, room=case.appointment.room, start=START + dt.timedelta(days=2), config=config
+    )
+
+    [flag] = [f for f in _flags(case, config) if f.code == "ANTICOAGULANT_HOLD_PLAN"]
+    assert (
+        "The plan approved for Mon 7 Dec 2026 no longer counts: the appointment moved to Wed 9 Dec 2026."
+        in (flag.message)
+    )
+
+
+def test_a_move_within_the_same_day_keeps_the_plan(case, clinician, config):
+    _approve(case, clinician, config, "Eliquis 5mg")
+    services.appointment_book(
+        case=case, room=case.appointment.room, start=START + dt.timedelta(hours=3), config=config
+    )
+
+    assert _codes_for(case, config, "ANTICOAGULANT_HOLD_PLAN") == []
+
+
+def test_a_last_dose_day_on_or_after_the_procedure_day_is_refused(case, clinician, config):
+    with pytest.raises(ValidationError, match="before the procedure day"):
+        _approve(case, clinician, config, "Eliquis 5mg", last_dose_on=START.date())
+
+
+def test_a_dated_plan_needs_an_appointment_but_keep_taking_it_does_not(case, clinician, config):
+    case.appointment.delete()
+    with pytest.raises(ValidationError, match="Schedule the case first"):
+        _approve(case, clinician, config, "Eliquis 5mg")
+
+    signoff = _approve(case, clinician, config, "Eliquis 5mg", keep_taking=True)
+    assert (signoff.keep_taking, signoff.for_start) == (True, None)
+
+
+def test_a_per_medicine_sign_off_is_withdrawn_by_its_id(case, clinician, config):
+    signoff = _approve(case, clinician, config, "Eliquis 5mg")
+
+    casework.signoff_withdraw(
+        case=case, item="anticoagulant_plan_approved", user=clinician, at=NOW, signoff_id=signoff.pk
+    )
+
+    assert SignOff.objects.get(pk=signoff.pk).withdrawn_at == NOW
+    assert _codes_for(case, config, "ANTICOAGULANT_HOLD_PLAN") == ["Eliquis 5mg"]
+
+
+def test_a_clinician_teaches_the_catalogue_a_name_for_every_case(case, clinician, coordinator, config):
+    with pytest.raises(PermissionDenied):
+        casework.drug_name_add(drug_name="apixaban", name="Elliquis", user=coordinator, config=config)
+
+    drug = casework.drug_name_add(drug_name="apixaban", name="Elliquis", user=clinician, config=config)
+
+    assert "Elliquis" in drug.alias_list
+    latest = drug.history.latest()
+    assert (latest.history_user, latest.history_change_reason) == (
+        clinician,
+        "Name “Elliquis” added by dr_kim from a case",
+    )
+    with pytest.raises(ValidationError, match="already reads as apixaban"):
+        casework.drug_name_add(
+            drug_name="warfarin", name="eliquis", user=clinician, config=load_rule_config()
+        )
+
+
+def test_a_coordinator_may_check_the_list_for_a_drug_listed_twice(case, coordinator, config):
+    signoff = casework.signoff_record(
+        case=case, item="medication_list_checked", note="Same tablet", user=coordinator, at=NOW, config=config
+    )
+    assert signoff.medication_name == ""

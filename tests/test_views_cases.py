@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from checklists.models import AccessLog, Case, Room
 
-pytestmark = pytest.mark.django_db
+# Expected clock times are written in UTC, the clinic zone of these tests.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("utc_clinic")]
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

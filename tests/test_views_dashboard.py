@@ -15,7 +15,8 @@ from checklists import services
 from checklists.models import AccessLog, Case
 from tests.factories import full_case, store_cases
 
-pytestmark = pytest.mark.django_db
+# Expected clock times are written in UTC, the clinic zone of these tests.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("utc_clinic")]
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 9, 12, 0, tzinfo=UTC)  # Monday; the clinic zone is UTC unless a test says so
 TODAY = NOW.date()

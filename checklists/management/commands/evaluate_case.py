@@ -25,7 +25,9 @@ class Command(BaseCommand):
         moment = parse_as_of(as_of)
         config = rule_config()
         try:
-            cases = read_case_file(file, as_of=moment, phone_region=settings.CLINIC_PHONE_REGION)
+            cases = read_case_file(
+                file, as_of=moment, time_zone=config.time_zone, phone_region=settings.CLINIC_PHONE_REGION
+            )
         except CaseFileError as error:
             fail(str(error))
         results = []

@@ -21,8 +21,12 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, **options) -> None:
         config = rule_config()
         try:
+            # "Now" in the clinic's zone: a lab dated today there is not in the future.
             cases = read_case_file(
-                file, as_of=dt.datetime.now(dt.UTC), phone_region=settings.CLINIC_PHONE_REGION
+                file,
+                as_of=dt.datetime.now(dt.UTC),
+                time_zone=config.time_zone,
+                phone_region=settings.CLINIC_PHONE_REGION,
             )
         except CaseFileError as error:
             fail(str(error))
