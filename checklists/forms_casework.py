@@ -58,9 +58,24 @@ class VersionForm(forms.Form):
 
 
 class SignOffForm(forms.Form):
-    """Record a sign-off; `items` are the ones this user may record."""
+    """Record a sign-off; `items` are the ones this user may record.
+
+    From a medicine's flag the form names the line (`medication`), and a plan asks for the last
+    dose day (prefilled with the computed one) or "keep taking it".
+    """
+
+    PLAN_CHOICES = [("stop", "Stop: last dose on the day below"), ("continue", "Keep taking it (no stop)")]
 
     item = forms.ChoiceField(label="Sign-off", choices=())
+    medication = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    plan = forms.ChoiceField(label="Plan", choices=PLAN_CHOICES, widget=forms.RadioSelect, required=False)
+    last_dose_on = forms.DateField(
+        label="Last dose day",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Prefilled with the computed day; choose another if the plan differs.",
+    )
+    computed_last_dose_on = forms.DateField(widget=forms.HiddenInput, required=False)
     note = forms.CharField(
         label="Note (optional)",
         required=False,
@@ -69,26 +84,107 @@ class SignOffForm(forms.Form):
         help_text="What was done or decided, e.g. the plan given.",
     )
 
-    def __init__(self, *args, items: list[str], action: str, hidden_item: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        *args,
+        items: list[str],
+        action: str,
+        hidden_item: bool = False,
+        medication_id: int | None = None,
+        medication_name: str = "",
+        plan: bool = False,
+        computed_last_dose_on: dt.date | None = None,
+        **kwargs,
+    ):
+        initial = kwargs.pop("initial", {}) or {}
+        if medication_id is not None:
+            initial["medication"] = medication_id
+        if plan:
+            initial |= {
+                "plan": "stop" if computed_last_dose_on else "continue",
+                "last_dose_on": computed_last_dose_on,
+                "computed_last_dose_on": computed_last_dose_on,
+            }
+        super().__init__(*args, initial=initial, **kwargs)
         self.fields["item"].choices = [(item, item_label(item)) for item in items]
         if hidden_item:
             self.fields["item"].widget = forms.HiddenInput()
             self.fields["note"].widget.attrs["rows"] = 1
             self.fields["note"].help_text = ""
-        button = f"Record: {item_label(items[0])}" if hidden_item and items else "Record sign-off"
+        fields = ["item", "medication"]
+        if plan:
+            fields += ["plan", "last_dose_on", "computed_last_dose_on"]
+        else:
+            for name in ("plan", "last_dose_on", "computed_last_dose_on"):
+                del self.fields[name]
+        label = item_label(items[0]) if hidden_item and items else ""
+        if label and medication_name:
+            label = f"{label} for {medication_name}"
+        button = f"Record: {label}" if label else "Record sign-off"
         self.helper = _helper(
-            action, "item", "note", Submit("record", button, css_class="btn-success"), htmx=True
+            action, *fields, "note", Submit("record", button, css_class="btn-success"), htmx=True
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("plan") == "stop" and not data.get("last_dose_on") and "last_dose_on" in self.fields:
+            self.add_error("last_dose_on", "Give the last dose day, or choose “Keep taking it”.")
+        return data
+
+    def plan_values(self) -> tuple[dt.date | None, bool]:
+        """(last_dose_on, keep_taking) for the service: None when the computed day was kept."""
+        data = self.cleaned_data
+        if "plan" not in self.fields:
+            return None, False
+        if data.get("plan") == "continue":
+            return None, True
+        day = data.get("last_dose_on")
+        return (None if day == data.get("computed_last_dose_on") else day), False
+
+
+class ResolveMedicationForm(forms.Form):
+    """ "This is <drug>": the typed words become a name of that drug for the whole clinic."""
+
+    line = forms.IntegerField(widget=forms.HiddenInput)
+    drug = forms.ChoiceField(label="This medicine is", choices=())
+    confirm = forms.BooleanField(label="", required=True)
+
+    def __init__(
+        self,
+        *args,
+        action: str,
+        drugs: list[tuple[str, str]],
+        suggestion,
+        typed: str,
+        line_id: int | None = None,
+        **kwargs,
+    ):
+        initial = {"line": line_id, **({"drug": suggestion.drug.name} if suggestion is not None else {})}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["drug"].choices = [("", "Choose the drug…"), *drugs]
+        self.fields[
+            "confirm"
+        ].label = f"Add “{typed}” as a name of this drug for the whole clinic (every case, from now on)"
+        self.fields["confirm"].error_messages["required"] = "Tick the box to confirm the new name."
+        self.helper = _helper(
+            action,
+            "line",
+            Row(Column("drug", css_class="col-md-5"), Column("confirm", css_class="col-md-7")),
+            Submit("resolve", "Add the name", css_class="btn-primary"),
+            htmx=True,
         )
 
 
 class WithdrawSignOffForm(forms.Form):
-    """A withdraw button (the item is in the URL)."""
+    """A withdraw button (the item is in the URL; a per-medicine sign-off also posts its id)."""
 
-    def __init__(self, *args, action: str, item: str, **kwargs):
-        super().__init__(*args, **kwargs)
+    signoff = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, action: str, item: str, signoff_id: int | None = None, **kwargs):
+        super().__init__(*args, initial={"signoff": signoff_id}, **kwargs)
         self.helper = _helper(
             action,
+            "signoff",
             Submit("withdraw", f"Withdraw: {item_label(item)}", css_class="btn-outline-danger"),
             htmx=True,
         )

@@ -16,10 +16,10 @@ from django.utils.translation import pgettext
 
 from checklists import rules
 from checklists.casedata import CaseData
-from checklists.catalog import ANTICOAGULANT_CLASSES, DrugEntry, RuleConfig, normalize_name
+from checklists.catalog import ANTICOAGULANT_CLASSES, PROBABLE, DrugEntry, Reading, RuleConfig, normalize_name
 
 # Classes whose medicines have a stop date: the patient is asked when they plan their last dose.
-HOLD_CLASSES = frozenset({*ANTICOAGULANT_CLASSES, "herbal_bleeding", "sglt2"})
+HOLD_CLASSES = frozenset({*ANTICOAGULANT_CLASSES, "nsaid", "herbal_bleeding", "herbal_other", "sglt2"})
 
 
 def format_day(day: dt.date) -> str:
@@ -41,32 +41,63 @@ def _label(name: str, drug: DrugEntry) -> str:
     return name if normalize_name(name) == drug.name else f"{name} ({drug.name})"
 
 
-def medicine_words(name: str, drugs: tuple[DrugEntry, ...]) -> list[str]:
-    """What a recognised medicine is, in plain words; empty when the catalogue does not know it."""
+def _class_words(drug: DrugEntry) -> str | None:
+    """What a medicine of this class means for the procedure, in plain words ('%(name)s' to fill)."""
+    if drug.drug_class in ANTICOAGULANT_CLASSES:
+        return _("%(name)s is a blood thinner. The clinic will tell you when to stop it.")
+    return {
+        "nsaid": _(
+            "%(name)s is an anti-inflammatory pain medicine that can make you bleed more. You will "
+            "need to stop it for some days before the procedure."
+        ),
+        "herbal_bleeding": _(
+            "%(name)s is a supplement that can make you bleed more. You will need to stop it "
+            "for some days before the procedure."
+        ),
+        "herbal_other": _(
+            "%(name)s is a supplement that can change how other medicines or the sedation work. The "
+            "clinic will tell you when to stop it."
+        ),
+        "sglt2": _("%(name)s is a diabetes medicine that must be stopped a few days before the procedure."),
+        "glp1": _(
+            "%(name)s is a diabetes or weight-loss medicine. The doctor will tell you what to do "
+            "with it before the procedure."
+        ),
+        "metformin": _("%(name)s is a diabetes medicine. The doctor will tell you whether to take it."),
+        "insulin": _("%(name)s is insulin. The doctor will give you a plan for the time you cannot eat."),
+        "sulfonylurea": _(
+            "%(name)s is a diabetes medicine. The doctor will give you a plan for the time you cannot eat."
+        ),
+    }.get(drug.drug_class)
+
+
+def medicine_words(reading: Reading) -> list[str]:
+    """What we read a medicine as, in plain words, and what it means for the procedure.
+
+    "We read this as apixaban. Eliquis (apixaban) is a blood thinner ..."; a probable match asks the
+    patient to check the spelling; an unknown name says a doctor will look at it.
+    """
+    name = reading.text.strip()
+    if not name:
+        return []
+    if not reading.recognised:
+        if reading.suggestion is not None:
+            return [
+                _("Did you mean %(drug)s? Please check the spelling; a doctor will look at it.")
+                % {"drug": reading.suggestion.drug.name}
+            ]
+        return [_("We did not recognise this name. Please check the spelling; a doctor will look at it.")]
     words = []
-    for drug in drugs:
-        label = _label(name, drug)
-        if drug.drug_class in ANTICOAGULANT_CLASSES:
-            text = _("%(name)s is a blood thinner. The clinic will tell you when to stop it.")
-        elif drug.drug_class == "herbal_bleeding":
-            text = _(
-                "%(name)s is a supplement that can make you bleed more. You will need to stop it "
-                "for some days before the procedure."
+    for match in reading.matches:
+        if match.how == PROBABLE:
+            words.append(
+                _("We read this as %(drug)s. Please check the spelling.") % {"drug": match.drug.name}
             )
-        elif drug.drug_class == "sglt2":
-            text = _("%(name)s is a diabetes medicine that must be stopped a few days before the procedure.")
-        elif drug.drug_class == "glp1":
-            text = _(
-                "%(name)s is a diabetes or weight-loss medicine. The doctor will tell you what to do "
-                "with it before the procedure."
-            )
-        elif drug.drug_class == "metformin":
-            text = _("%(name)s is a diabetes medicine. The doctor will tell you whether to take it.")
-        elif drug.drug_class == "insulin":
-            text = _("%(name)s is insulin. The doctor will give you a plan for the time you cannot eat.")
         else:
-            continue
-        words.append(text % {"name": label})
+            words.append(_("We read this as %(drug)s.") % {"drug": match.drug.name})
+        text = _class_words(match.drug)
+        if text is not None:
+            words.append(text % {"name": _label(name, match.drug)})
     return words
 
 
@@ -88,44 +119,31 @@ class Instructions:
     holds: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)  # medicines the doctor will advise on
     premedication: list[str] = field(default_factory=list)
+    premedication_pending: bool = False  # needed, not yet prescribed: no times to show
 
 
 def instructions_for(data: CaseData, config: RuleConfig, as_of: dt.datetime) -> Instructions:
     """The patient's times and medicine stops, worded in the active language."""
     ctx = rules.build_context(data, config, as_of)
     tz = config.time_zone
-    holds = []
-    for hold in sorted(ctx.holds, key=lambda h: (h.last_dose_on or dt.date.max, h.medication.name)):
-        label = _label(hold.medication.name, hold.drug)
-        if hold.last_dose_at is not None:
-            text = _("%(name)s: take your last dose no later than %(when)s.") % {
-                "name": label,
-                "when": format_moment(hold.last_dose_at, tz),
-            }
-        elif hold.last_dose_on is not None:
-            text = _("%(name)s: take your last dose on %(day)s. Do not take it after that day.") % {
-                "name": label,
-                "day": format_day(hold.last_dose_on),
-            }
-        else:
-            text = _(
-                "%(name)s: the clinic will tell you when to stop it once your appointment is booked."
-            ) % {"name": label}
-        holds.append(text)
+    holds = [_stop_words(stop, tz) for stop in rules.medicine_stops(ctx)]
     advice = [
         _("%(name)s: the doctor will tell you what to do with it before the procedure.")
         % {"name": _label(m.medication.name, d)}
         for m, d in ctx.drugs_of_class("glp1", "metformin", "insulin")
     ]
     advice = list(dict.fromkeys(advice))
+    # Times only once a clinician has prescribed it; until then "your care team will tell you".
+    doses = rules.premedication_for(ctx)
+    prescribed = "contrast_premedication_prescribed" in ctx.signoffs
     premedication = [
         _("%(drug)s at %(when)s") % {"drug": dose.drug, "when": format_moment(dose.at, tz)}
-        for dose in rules.premedication_for(ctx)
-        if dose.at is not None
+        for dose in doses
+        if dose.at is not None and prescribed
     ]
     timeline = ctx.timeline
     if timeline is None:
-        return Instructions(scheduled=False, holds=holds, advice=advice)
+        return Instructions(scheduled=False, holds=holds, advice=advice, premedication_pending=bool(doses))
     return Instructions(
         scheduled=True,
         start=format_moment(timeline.start, tz),
@@ -137,4 +155,34 @@ def instructions_for(data: CaseData, config: RuleConfig, as_of: dt.datetime) -> 
         holds=holds,
         advice=advice,
         premedication=premedication,
+        premedication_pending=bool(doses) and not prescribed,
     )
+
+
+def _stop_words(stop: rules.MedicineStop, tz: ZoneInfo) -> str:
+    """One medicine line's stop instruction, or the plan to keep taking it."""
+    label = stop.medication.name
+    if len(stop.drugs) == 1:
+        label = _label(label, stop.drugs[0])
+    if stop.keep_taking:
+        return _("%(name)s: keep taking it as usual. Your doctor has decided you should not stop it.") % {
+            "name": label
+        }
+    if stop.awaiting_plan:
+        return _(
+            "%(name)s: keep taking it for now. The clinic will tell you the day of your last dose once "
+            "the doctor has checked it."
+        ) % {"name": label}
+    if stop.last_dose_at is not None:
+        return _("%(name)s: take your last dose no later than %(when)s.") % {
+            "name": label,
+            "when": format_moment(stop.last_dose_at, tz),
+        }
+    if stop.last_dose_on is not None:
+        return _("%(name)s: take your last dose on %(day)s. Do not take it after that day.") % {
+            "name": label,
+            "day": format_day(stop.last_dose_on),
+        }
+    return _("%(name)s: the clinic will tell you when to stop it once your appointment is booked.") % {
+        "name": label
+    }

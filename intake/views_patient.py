@@ -369,7 +369,7 @@ def _medication_forms(p: Patient, data=None, note_new: bool = False):
         data,
         initial={"medications_complete": p.intake.medications_complete if p.intake else False, **p.versions},
     )
-    words = [medicine_words(m.name, drugs) for m, drugs in zip(meds, matched, strict=True)]
+    words = [medicine_words(p.config.read(m.name)) for m in meds]
     rows = [(form, words[i] if i < len(words) else []) for i, form in enumerate(formset.forms)]
     return formset, step_form, rows
 
@@ -461,7 +461,7 @@ def medicines(request: HttpRequest, p: Patient) -> HttpResponse:
 def medicine_hint(request: HttpRequest, p: Patient) -> HttpResponse:
     """As the patient types a medicine's name: what it is, in plain words (htmx fragment)."""
     name = next((v for k, v in request.GET.items() if k.endswith("name")), "")[:200]
-    words = medicine_words(name, p.config.match(name)) if name.strip() else []
+    words = medicine_words(p.config.read(name)) if name.strip() else []
     return render(request, "intake/partials/medicine_hint.html", {"words": words})
 
 
@@ -537,15 +537,8 @@ def allergies(request: HttpRequest, p: Patient) -> HttpResponse:
 
 
 def ask_pregnancy(p: Patient) -> bool:
-    """Only where the readiness rules ask it: female and under the clinic's age limit."""
-    patient = p.case.patient
-    if patient.sex != "female":
-        return False
-    timeline = rules.timeline_for(case_to_data(p.case), p.config)
-    day = timeline.procedure_day if timeline else p.now.astimezone(p.config.time_zone).date()
-    born = patient.date_of_birth
-    age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-    return age < p.config.pregnancy_age_below
+    """Only where the readiness rules ask it: not male, and under the clinic's age limit."""
+    return rules.pregnancy_question_applies(rules.build_context(case_to_data(p.case), p.config, p.now))
 
 
 def _health_form(p: Patient, data=None) -> forms.HealthForm:
@@ -681,7 +674,7 @@ def instructions(request: HttpRequest, p: Patient) -> HttpResponse:
 def _review_context(p: Patient) -> dict:
     meds = list(p.case.medications.all())
     return {
-        "medications": [(m, medicine_words(m.name, p.config.match(m.name))) for m in meds],
+        "medications": [(m, medicine_words(p.config.read(m.name))) for m in meds],
         "allergies": list(p.case.allergies.all()),
         "intake": p.intake,
         "driver": getattr(p.case, "driver", None),
@@ -772,10 +765,11 @@ def instructions_print(request: HttpRequest, p: Patient) -> HttpResponse:
 @require_GET
 def calendar(request: HttpRequest, p: Patient) -> HttpResponse:
     """The appointment for the patient's calendar, worded in their language."""
-    timeline = rules.timeline_for(case_to_data(p.case), p.config)
+    ctx = rules.build_context(case_to_data(p.case), p.config, p.now)
+    timeline = ctx.timeline
     if timeline is None:
         raise Http404("Not scheduled.")
-    ical = Calendar.from_ical(appointment_calendar(p.case, timeline))
+    ical = Calendar.from_ical(appointment_calendar(p.case, ctx))
     tz = p.config.time_zone
     for event in ical.walk("VEVENT"):
         event["summary"] = vText(_("Spine procedure at %(clinic)s") % {"clinic": settings.CLINIC_NAME})

@@ -156,16 +156,20 @@ def case_messages(
                 context = base | {"missing": missing, "days": days}
                 messages.append(Message(reminder_kind(days), planned, email, language, "reminder", context))
         planned = local_at(day - dt.timedelta(days=1), settings.day_before_time, tz)
-        context = base | {"driver": case.driver}
+        # Premedication times only once a clinician has prescribed it (READINESS.md, fasting).
+        prescribed = "contrast_premedication_prescribed" in ctx.signoffs
+        premedication = rules.premedication_for(ctx) if prescribed else ()
+        context = base | {"driver": case.driver, "premedication": premedication}
         messages.append(Message(DAY_BEFORE, planned, email, language, "day_before", context))
         kinds = set()
-        for hold in ctx.holds:
-            kind = last_dose_kind(hold.drug.name)
-            if hold.last_dose_on is None or kind in kinds:
+        # Only a date the patient may act on: an approved plan, or a hold that needs no approval.
+        for stop in rules.medicine_stops(ctx):
+            kind = last_dose_kind(stop.drugs[0].name) if stop.drugs else ""
+            if stop.last_dose_on is None or not kind or kind in kinds:
                 continue  # one message per drug, even if two lines name it
             kinds.add(kind)
-            planned, last_day = _last_dose_plan(hold, ctx, settings)
-            context = base | {"hold": hold, "last_dose_day": last_day}
+            planned, last_day = _last_dose_plan(stop, ctx, settings)
+            context = base | {"hold": stop, "last_dose_day": last_day}
             messages.append(Message(kind, planned, email, language, "last_dose", context))
 
     if case.intake is not None:
@@ -197,25 +201,24 @@ def due_case_messages(
 
 
 def _last_dose_plan(
-    hold: rules.MedicationHold, ctx: rules.Context, settings: ScheduleSettings
+    stop: rules.MedicineStop, ctx: rules.Context, settings: ScheduleSettings
 ) -> tuple[dt.datetime, dt.date]:
     """(when to send, the last-dose day the message names).
 
     The patient's own planned last day wins when it is earlier, or, for a blood thinner, when a
-    clinician approved it as an exception; otherwise the permitted day. An hours-based hold whose
-    last dose falls before the message time is announced the day before.
+    clinician approved it as an exception for that line; otherwise the plan's (or permitted) day.
+    An hours-based hold whose last dose falls before the message time is announced the day before.
     """
-    day = hold.last_dose_on
-    planned_day = hold.medication.last_dose_planned
-    if hold.hold_days is not None and planned_day is not None:
-        excepted = (
-            hold.drug.drug_class in ANTICOAGULANT_CLASSES
-            and "anticoagulant_exception_approved" in ctx.signoffs
+    day = stop.last_dose_on
+    planned_day = stop.medication.last_dose_planned
+    if stop.last_dose_at is None and planned_day is not None:
+        excepted = ("anticoagulant_exception_approved", stop.medication.name) in ctx.line_signoffs and any(
+            d.drug_class in ANTICOAGULANT_CLASSES for d in stop.drugs
         )
         if planned_day < day or excepted:
             day = planned_day
     planned = local_at(day, settings.last_dose_time, ctx.tz)
-    if hold.last_dose_at is not None and planned >= hold.last_dose_at:
+    if stop.last_dose_at is not None and planned >= stop.last_dose_at:
         planned = local_at(day - dt.timedelta(days=1), settings.last_dose_time, ctx.tz)
     return planned, day
 

@@ -129,8 +129,8 @@ def _calendar(case_id: int) -> bytes:
 
     config = load_rule_config()
     case = case_queryset().get(pk=case_id)
-    timeline = rules.timeline_for(case_to_data(case), config)
-    if timeline is None:
+    ctx = rules.build_context(case_to_data(case), config, timezone.now())
+    if ctx.timeline is None:
         raise ValueError("the case has no appointment")
     with timezone.override(config.time_zone):
-        return appointment_calendar(case, timeline)
+        return appointment_calendar(case, ctx)

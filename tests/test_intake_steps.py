@@ -14,7 +14,7 @@ from django.utils import timezone
 from checklists import casedata as cd
 from checklists import rules, selectors
 from checklists import services_casework as casework
-from checklists.models import AccessLog, Allergy, Case, Driver, Intake, Medication, Patient
+from checklists.models import AccessLog, Allergy, Case, Driver, Intake, Medication, Patient, SignOff
 from intake.models import IntakeProgress
 from tests.intake_support import DOB_FORM, issue, next_start, store_case, verified_client
 
@@ -308,12 +308,14 @@ def test_recognised_medicines_are_named_back_and_only_they_ask_for_a_last_dose(p
     assert patient.post("/intake/medicines/", meds_post(case, rows)).url == "/intake/allergies/"
     assert Medication.objects.get(pk=eliquis.pk).last_dose_planned.isoformat() == last_dose
 
-    hint = patient.get("/intake/medicines/hint/", {"medications-2-name": "ginkgo"}).content.decode()
-    assert "ginkgo is a supplement that can make you bleed more" in hint
-    assert (
-        patient.get("/intake/medicines/hint/", {"medications-2-name": "Tylenol"}).content.decode().strip()
-        == ""
-    )
+    def hint(name: str) -> str:
+        return patient.get("/intake/medicines/hint/", {"medications-2-name": name}).content.decode()
+
+    assert "ginkgo is a supplement that can make you bleed more" in hint("ginkgo")
+    assert "We read this as acetaminophen." in hint("Tylenol") and "stop" not in hint("Tylenol")
+    assert "We read this as apixaban. Please check the spelling." in hint("Elliquis")
+    assert "is a blood thinner" in hint("Elliquis")
+    assert "We did not recognise this name" in hint("zzqx drops")
 
 
 def test_pregnancy_is_asked_only_when_the_rules_ask_it(client, config):
@@ -333,6 +335,7 @@ def test_pregnancy_is_asked_only_when_the_rules_ask_it(client, config):
     assert "Could you be pregnant?" not in patient.get("/intake/health/").content.decode()
 
 
+@pytest.mark.usefixtures("utc_clinic")
 def test_the_instructions_show_the_patients_own_times_from_the_readiness_engine(client, config):
     start = dt.datetime.combine(timezone.now().date() + dt.timedelta(days=6), dt.time(10, 0), tzinfo=dt.UTC)
     case = store_case(
@@ -351,13 +354,30 @@ def test_the_instructions_show_the_patients_own_times_from_the_readiness_engine(
     food = ctx.timeline.food_stop_at
     assert f"{food:%H:%M} on {food:%A} {food.day} {food:%B}" in page  # "02:00 on Tuesday 24 November"
     assert "Arrive at the clinic by" in page and f"{ctx.timeline.arrival_at:%H:%M} on" in page
+    assert f"{ctx.timeline.pickup_at:%H:%M} on" in page
+    # Before a clinician decides, no stop date and no premedication times reach the patient.
+    assert "Eliquis 5mg (apixaban): keep taking it for now." in page
+    assert "prednisone 50 mg by mouth at" not in page
+    assert "Your care team will tell you what to take and when." in page
+
+    line = case.medications.get()
+    for item, fields in (
+        (
+            "anticoagulant_plan_approved",
+            {"medication": line, "medication_name": line.name, "for_start": start},
+        ),
+        ("contrast_premedication_prescribed", {}),
+    ):
+        SignOff.objects.create(case=case, item=item, by="dr.iris", at=timezone.now(), **fields)
+    page = patient.get("/intake/instructions/").content.decode()
+
     hold = ctx.holds[0]
     assert (
         f"take your last dose on {hold.last_dose_on:%A} {hold.last_dose_on.day} {hold.last_dose_on:%B}"
         in page
     )
     assert "prednisone 50 mg by mouth at" in page  # premedication for the contrast allergy
-    assert f"{ctx.timeline.pickup_at:%H:%M} on" in page
+    assert "Take each dose with a sip of water, even after you have stopped drinking." in page
 
 
 # --- Conflicts -----------------------------------------------------------------------------------
@@ -526,8 +546,16 @@ def test_the_language_button_switches_the_pages(client, case, config):
 
 
 def test_the_printable_instructions_and_the_calendar_file(client, config):
+    start = next_start()
+    plan = cd.VerificationData(
+        "anticoagulant_plan_approved", "dr.iris", timezone.now(), medication="Plavix 75mg", for_start=start
+    )
     case = store_case(
-        config, start=next_start(), language="es", medications=(cd.MedicationData("Plavix 75mg"),)
+        config,
+        start=start,
+        language="es",
+        medications=(cd.MedicationData("Plavix 75mg"),),
+        verifications=(plan,),
     )
     patient = verified_client(client, case, config)
 
@@ -548,3 +576,17 @@ def test_an_unscheduled_case_has_no_times_yet_and_no_calendar_file(client, confi
 
     assert "Your appointment is not booked yet" in patient.get("/intake/instructions/").content.decode()
     assert patient.get("/intake/appointment.ics").status_code == 404
+
+
+def test_the_medicines_step_names_back_what_it_read_in_spanish(client, config):
+    case = store_case(config, "ES-MEDS", start=next_start(), language="es")
+    patient = verified_client(client, case, config)
+
+    def hint(name: str) -> str:
+        return patient.get("/intake/medicines/hint/", {"medications-0-name": name}).content.decode()
+
+    assert "Lo entendemos como aspirin." in hint("aspirina")
+    assert "es un anticoagulante" in hint("Aspirina 100 mg")
+    assert "Lo entendemos como apixaban. Revise cómo lo escribió." in hint("Elliquis")
+    assert "¿Quiso decir lisinopril?" in hint("lisinoprill")
+    assert "No reconocemos este nombre." in hint("zzqx")

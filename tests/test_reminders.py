@@ -141,6 +141,20 @@ def test_day_before_message_is_planned_at_fifteen_local_the_day_before():
     assert planned(case_data())["day_before"] == utc(2026, 11, 1, 20)  # Sun 1 Nov 15:00 EST
 
 
+def plan(medication: str, **plan_fields) -> tuple[cd.VerificationData, ...]:
+    """A clinician's approved plan for one blood thinner, for the appointment at START."""
+    return (
+        cd.VerificationData(
+            "anticoagulant_plan_approved",
+            "dr.iris",
+            utc(2026, 9, 30),
+            medication=medication,
+            for_start=START,
+            **plan_fields,
+        ),
+    )
+
+
 def test_each_held_medicine_gets_a_message_at_eight_on_its_last_dose_day():
     meds = (
         cd.MedicationData("Eliquis 5mg"),
@@ -148,7 +162,7 @@ def test_each_held_medicine_gets_a_message_at_eight_on_its_last_dose_day():
         cd.MedicationData("Tylenol"),
     )
 
-    times = planned(case_data(medications=meds))
+    times = planned(case_data(medications=meds, verifications=plan("Eliquis 5mg")))
 
     # Apixaban without an eGFR on file: 3 whole days, last dose Thu 29 Oct; fish oil 7 days: Sun 25 Oct.
     assert times["last_dose:apixaban"] == utc(2026, 10, 29, 12)
@@ -159,7 +173,17 @@ def test_each_held_medicine_gets_a_message_at_eight_on_its_last_dose_day():
 def test_an_hours_based_hold_ending_before_eight_is_announced_the_day_before():
     # Enoxaparin stops 24 h before a 07:30 start: last dose Sunday 07:30, so the message goes Saturday 08:00.
     start = dt.datetime(2026, 11, 2, 12, 30, tzinfo=UTC)  # 07:30 EST
-    times = planned(case_data(start=start, medications=(cd.MedicationData("Lovenox 40mg"),)))
+    lovenox = (cd.MedicationData("Lovenox 40mg"),)
+    approved = (
+        cd.VerificationData(
+            "anticoagulant_plan_approved",
+            "dr.iris",
+            utc(2026, 9, 30),
+            medication="Lovenox 40mg",
+            for_start=start,
+        ),
+    )
+    times = planned(case_data(start=start, medications=lovenox, verifications=approved))
 
     assert times["last_dose:enoxaparin"] == utc(2026, 10, 31, 12)  # Sat 31 Oct 08:00 EDT
 
@@ -167,15 +191,45 @@ def test_an_hours_based_hold_ending_before_eight_is_announced_the_day_before():
 def test_a_patient_who_plans_to_stop_earlier_is_reminded_on_their_own_day():
     meds = (cd.MedicationData("Eliquis", last_dose_planned=dt.date(2026, 10, 27)),)
 
-    assert planned(case_data(medications=meds))["last_dose:apixaban"] == utc(2026, 10, 27, 12)
+    times = planned(case_data(medications=meds, verifications=plan("Eliquis")))
+    assert times["last_dose:apixaban"] == utc(2026, 10, 27, 12)
+
+
+def test_a_blood_thinner_gets_no_last_dose_message_until_its_plan_is_approved():
+    meds = (cd.MedicationData("Eliquis 5mg"),)
+
+    assert "last_dose:apixaban" not in planned(case_data(medications=meds))
+
+
+def test_a_plan_to_keep_taking_it_sends_no_last_dose_message():
+    meds = (cd.MedicationData("Baby aspirin 81mg"),)
+
+    times = planned(case_data(medications=meds, verifications=plan("Baby aspirin 81mg", keep_taking=True)))
+    assert not [kind for kind in times if kind.startswith("last_dose:")]
+
+
+def test_an_approved_last_dose_day_replaces_the_computed_one():
+    meds = (cd.MedicationData("Baby aspirin 81mg"),)
+    # Aspirin's default is 5 whole days (last dose Tue 27 Oct); the clinician chose 3 (Thu 29 Oct).
+    approved = plan("Baby aspirin 81mg", last_dose_on=dt.date(2026, 10, 29))
+
+    assert planned(case_data(medications=meds, verifications=approved))["last_dose:aspirin"] == utc(
+        2026, 10, 29, 12
+    )
 
 
 def test_a_later_planned_blood_thinner_dose_counts_only_with_an_approved_exception():
     meds = (cd.MedicationData("Eliquis", last_dose_planned=dt.date(2026, 10, 30)),)
-    approved = (cd.VerificationData("anticoagulant_exception_approved", "dr.iris", utc(2026, 9, 30)),)
+    approved = (
+        cd.VerificationData(
+            "anticoagulant_exception_approved", "dr.iris", utc(2026, 9, 30), medication="Eliquis"
+        ),
+    )
 
-    assert planned(case_data(medications=meds))["last_dose:apixaban"] == utc(2026, 10, 29, 12)
-    exception = planned(case_data(medications=meds, verifications=approved))
+    assert planned(case_data(medications=meds, verifications=plan("Eliquis")))["last_dose:apixaban"] == utc(
+        2026, 10, 29, 12
+    )
+    exception = planned(case_data(medications=meds, verifications=plan("Eliquis") + approved))
     assert exception["last_dose:apixaban"] == utc(2026, 10, 30, 12)
 
 
@@ -457,9 +511,23 @@ def test_the_spanish_day_before_message_names_the_times_in_spanish(new_york):
 
 
 def test_the_last_dose_day_message_names_the_medicine(new_york):
-    store(case_data(medications=(cd.MedicationData("Eliquis 5mg"),), **patient_done()))
-
+    store(
+        case_data(
+            medications=(cd.MedicationData("Eliquis 5mg"),),
+            **patient_done(),
+        )
+    )
     sweep_at(utc(2026, 10, 29, 12, 2))  # Thursday 08:02 EDT
+    assert mail.outbox == []  # no date reaches the patient before a clinician approves the plan
+
+    store(
+        case_data(
+            medications=(cd.MedicationData("Eliquis 5mg"),),
+            verifications=plan("Eliquis 5mg"),
+            **patient_done(),
+        )
+    )
+    sweep_at(utc(2026, 10, 29, 12, 4))
 
     [message] = mail.outbox
     assert message.subject == "Take your last Eliquis 5mg today"
@@ -711,3 +779,26 @@ def test_one_broken_case_does_not_hold_up_the_others_and_the_command_fails_loudl
         call_command("send_due_notifications")
 
     assert [m.to for m in mail.outbox] == [["bo@example.org"]]
+
+
+def test_the_day_before_message_gives_premedication_times_only_once_prescribed(new_york):
+    allergic = {"allergies": (cd.AllergyData("iodinated_contrast", "iohexol", "hives"),)}
+    prescribed = cd.VerificationData("contrast_premedication_prescribed", "dr.iris", utc(2026, 10, 20))
+    store(
+        dataclasses.replace(case_data("R-1", **patient_done()), **allergic),
+        dataclasses.replace(
+            case_data("R-2", start=START + dt.timedelta(hours=2), email="bo@example.org", **patient_done()),
+            verifications=(prescribed,),
+            **allergic,
+        ),
+    )
+
+    sweep_at(utc(2026, 11, 1, 20, 1))
+
+    bodies = {m.to[0]: m.body for m in mail.outbox}
+    assert "Allergy medicine" not in bodies["ann@example.org"]
+    # Start 11:00 EST: prednisone 13 h before is 22:00 the evening before, with a sip of water.
+    assert (
+        "Allergy medicine: prednisone 50 mg by mouth at 22:00 on Sunday 1 November, with a sip of water "
+        "even after you have stopped drinking." in bodies["bo@example.org"]
+    )

@@ -69,7 +69,21 @@ def test_two_sweeps_at_once_send_each_message_once(django_user_model):
             case_data(f"R-{i}", start=START + dt.timedelta(hours=2 * i), email=f"p{i}@example.org")
             for i in range(4)
         ),
-        case_data("MEDS", start=START + dt.timedelta(hours=9), medications=(cd.MedicationData("Eliquis"),)),
+        case_data(
+            "MEDS",
+            start=START + dt.timedelta(hours=9),
+            # Eliquis's plan is approved (its last-dose message goes out); Ozempic awaits a clinician.
+            medications=(cd.MedicationData("Eliquis"), cd.MedicationData("Ozempic")),
+            verifications=(
+                cd.VerificationData(
+                    "anticoagulant_plan_approved",
+                    "dr.iris",
+                    utc(2026, 10, 1),
+                    medication="Eliquis",
+                    for_start=START + dt.timedelta(hours=9),
+                ),
+            ),
+        ),
     )
 
     moments = (

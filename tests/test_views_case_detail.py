@@ -137,15 +137,24 @@ def test_the_page_groups_flags_by_owner(client, case, coordinator):
     assert "FASTING_NOT_ACKNOWLEDGED" in groups["patient"]
 
 
-def test_the_page_shows_an_unclassified_medicine_as_unclassified(client, case, coordinator):
+def test_the_page_shows_how_each_medicine_was_read(client, config, start, coordinator):
+    meds = ("Eliquis 5mg", "Elliquis", "Tylenol", "zzqx drops")
+    case = _store(config, dataclasses.replace(full_case("READ-1", start), medications=meds_data(*meds)))
     client.force_login(coordinator)
 
     response = _page(client, case)
 
-    medications = dict((m.name, drugs) for m, drugs in response.context["medications"])
-    assert medications["Tylenol"] == ()
-    assert [d.name for d in medications["Eliquis 5mg"]] == ["apixaban"]
-    assert "Unclassified" in response.content.decode()
+    readings = {row.line.name: row.reading for row in response.context["readings"]}
+    assert [(m.drug.name, m.how) for m in readings["Eliquis 5mg"].matches] == [("apixaban", "exact")]
+    assert [(m.drug.name, m.how) for m in readings["Elliquis"].matches] == [("apixaban", "probable")]
+    assert [(m.drug.name, m.how) for m in readings["Tylenol"].matches] == [("acetaminophen", "exact")]
+    assert not readings["zzqx drops"].recognised
+    content = response.content.decode()
+    assert "Not recognised" in content and "probable" in content
+
+
+def meds_data(*names: str) -> tuple[cd.MedicationData, ...]:
+    return tuple(cd.MedicationData(name) for name in names)
 
 
 def test_a_coordinator_is_not_offered_a_clinician_signoff_button(client, case, coordinator):
@@ -176,7 +185,7 @@ def test_the_case_page_costs_the_same_queries_for_one_medicine_or_twenty(
     with django_assert_num_queries(20):
         response = _page(client, case)
 
-    assert len(response.context["medications"]) == count
+    assert len(response.context["readings"]) == count
 
 
 # --- Sign-offs -----------------------------------------------------------------------------------
@@ -194,13 +203,16 @@ def test_a_coordinator_cannot_record_a_clinician_signoff_even_by_posting_directl
 def test_a_coordinator_can_record_supplement_advice_given(client, case, coordinator):
     client.force_login(coordinator)
 
+    fish_oil = Medication.objects.get(case=case, name="fish oil")
     response = client.post(
-        _url("case_signoff_record", case), {"item": "supplement_advice_given", "note": "Stop fish oil now"}
+        _url("case_signoff_record", case),
+        {"item": "supplement_advice_given", "medication": fish_oil.pk, "note": "Stop fish oil now"},
     )
 
     assert response.status_code == 302
     signoff = SignOff.objects.get(item="supplement_advice_given")
     assert (signoff.by, signoff.by_user, signoff.note) == ("cora", coordinator, "Stop fish oil now")
+    assert (signoff.medication, signoff.medication_name) == (fish_oil, "fish oil")
     assert "SUPPLEMENT_BLEEDING_RISK" not in _flag_codes(client.get(response.url))
 
 
@@ -389,7 +401,11 @@ def test_medicines_are_added_changed_and_removed_with_their_catalogue_match(clie
     assert response.status_code == 302
     meds = list(Medication.objects.filter(case=case).prefetch_related("drugs"))
     assert [(m.name, m.position) for m in meds] == [("Xarelto 20 mg", 0), ("Tylenol", 1), ("Ozempic", 2)]
-    assert [[d.name for d in m.drugs.all()] for m in meds] == [["rivaroxaban"], [], ["semaglutide"]]
+    assert [[d.name for d in m.drugs.all()] for m in meds] == [
+        ["rivaroxaban"],
+        ["acetaminophen"],
+        ["semaglutide"],
+    ]
 
 
 def test_two_edits_from_the_same_version_the_first_wins_and_the_second_is_told_who_changed_it(
@@ -499,3 +515,109 @@ def test_intake_answers_from_an_old_version_are_refused(client, case, coordinato
 
     assert "changed by cora" in response.content.decode()
     assert Intake.objects.get(case=case).can_lie_prone is False
+
+
+# --- Medicines: how each was read, resolving in place, per-medicine plans ---------------------------
+
+
+def test_a_clinician_says_which_drug_an_unrecognised_line_is_and_every_case_reads_it(
+    client, config, start, clinician
+):
+    case = _store(config, dataclasses.replace(full_case("RES-1", start), medications=meds_data("Qzorbix")))
+    other = _store(
+        config,
+        dataclasses.replace(
+            full_case("RES-2", start + dt.timedelta(hours=3)), medications=meds_data("qzorbix 5mg")
+        ),
+    )
+    line = Medication.objects.get(case=case)
+    client.force_login(clinician)
+    assert "MEDICATION_UNRECOGNISED" in _flag_codes(_page(client, case))
+
+    refused = client.post(_url("case_medication_resolve", case), {"line": line.pk, "drug": "apixaban"})
+    assert "Tick the box to confirm the new name." in client.get(refused.url).content.decode()
+
+    response = client.post(
+        _url("case_medication_resolve", case),
+        {"line": line.pk, "drug": "apixaban", "confirm": "on"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    content = response.content.decode()
+    assert "“Qzorbix” is now read as apixaban, on every case." in content
+    assert 'id="medicine-readings" hx-swap-oob="true"' in content
+    for stored in (case, other):
+        codes = _flag_codes(_page(client, stored))
+        assert "MEDICATION_UNRECOGNISED" not in codes and "ANTICOAGULANT_HOLD_PLAN" in codes
+
+
+def test_a_clinician_marks_an_unrecognised_line_reviewed_for_this_case_only(client, config, start, clinician):
+    case = _store(config, dataclasses.replace(full_case("RES-3", start), medications=meds_data("zzqx drops")))
+    line = Medication.objects.get(case=case)
+    client.force_login(clinician)
+
+    client.post(_url("case_signoff_record", case), {"item": "medication_reviewed", "medication": line.pk})
+
+    page = _page(client, case)
+    assert "MEDICATION_UNRECOGNISED" not in _flag_codes(page)
+    assert "not in the catalogue; a clinician marked it reviewed" in page.content.decode()
+
+
+def test_a_coordinator_is_not_offered_the_clinicians_resolve_controls(client, config, start, coordinator):
+    case = _store(config, dataclasses.replace(full_case("RES-4", start), medications=meds_data("zzqx drops")))
+    client.force_login(coordinator)
+
+    content = _page(client, case).content.decode()
+    assert "Not recognised" in content and "Add the name" not in content
+    response = client.post(
+        _url("case_medication_resolve", case),
+        {"line": Medication.objects.get(case=case).pk, "drug": "apixaban", "confirm": "on"},
+    )
+    assert response.status_code == 403
+
+
+def test_the_plan_form_proposes_the_computed_day_and_records_another(client, case, clinician):
+    client.force_login(clinician)
+    page = _page(client, case).content.decode()
+    # Apixaban, no eGFR on file: 3 whole days before the procedure day.
+    computed = (case.appointment.start.date() - dt.timedelta(days=4)).isoformat()
+    assert f'value="{computed}"' in page and "Record: Anticoagulant plan approved for Eliquis 5mg" in page
+
+    chosen = (case.appointment.start.date() - dt.timedelta(days=5)).isoformat()
+    client.post(
+        _url("case_signoff_record", case),
+        {
+            "item": "anticoagulant_plan_approved",
+            "medication": Medication.objects.get(case=case, name="Eliquis 5mg").pk,
+            "plan": "stop",
+            "last_dose_on": chosen,
+            "computed_last_dose_on": computed,
+        },
+    )
+
+    signoff = SignOff.objects.get(item="anticoagulant_plan_approved")
+    assert (signoff.medication_name, signoff.last_dose_on.isoformat(), signoff.for_start) == (
+        "Eliquis 5mg",
+        chosen,
+        case.appointment.start,
+    )
+    assert "Plan: last dose" in _page(client, case).content.decode()
+
+
+def test_keeping_the_computed_day_stores_no_date_so_the_plan_follows_the_rules(client, case, clinician):
+    client.force_login(clinician)
+    computed = (case.appointment.start.date() - dt.timedelta(days=4)).isoformat()
+    line = Medication.objects.get(case=case, name="Eliquis 5mg")
+
+    client.post(
+        _url("case_signoff_record", case),
+        {
+            "item": "anticoagulant_plan_approved",
+            "medication": line.pk,
+            "plan": "stop",
+            "last_dose_on": computed,
+            "computed_last_dose_on": computed,
+        },
+    )
+
+    assert SignOff.objects.get(item="anticoagulant_plan_approved").last_dose_on is None

@@ -11,7 +11,7 @@ from icalendar import Calendar
 from checklists import casedata as cd
 from checklists import services
 from checklists.catalog import load_rule_config
-from checklists.models import AccessLog, Case
+from checklists.models import AccessLog, Case, SignOff
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -48,11 +48,66 @@ def test_the_sheet_prints_the_engines_times_in_the_clinic_time_zone(client, coor
     assert '<td data-sheet="food-stop">Mon 7 Dec 00:30</td>' in body
     assert '<td data-sheet="clear-liquids">Mon 7 Dec 02:30</td>' in body
     assert '<td data-sheet="pickup">12:30</td>' in body  # end 10:30 + 2 h lying flat
-    # Apixaban with no eGFR on file: 3 days' hold, so the last dose is on Thursday 3 December.
-    assert "Eliquis 5mg (apixaban): last dose\n        Thu 3 Dec" in body
+    # No plan approved yet: the sheet says so rather than a date the patient was never given.
+    assert "Eliquis 5mg (apixaban):\n        <strong>plan not yet approved</strong>" in body
     assert '<li data-sheet="premed">Sun 6 Dec 19:30 — prednisone 50 mg by mouth</li>' in body
+    assert "Contrast premedication (not yet prescribed)" in body
     assert "Bo Lee" in body and "Not yet confirmed" in body
     assert AccessLog.objects.filter(case=case, action="case.sheet").exists()
+
+
+def _approve(case: Case, item: str, **fields) -> None:
+    SignOff.objects.create(
+        case=case, item=item, by="dr.iris", at=dt.datetime(2026, 11, 10, tzinfo=UTC), **fields
+    )
+
+
+def test_the_sheet_prints_the_approved_plan_and_allergy_categories_as_words(client, coordinator, case):
+    line = case.medications.get()
+    _approve(
+        case,
+        "anticoagulant_plan_approved",
+        medication=line,
+        medication_name=line.name,
+        for_start=case.appointment.start,
+    )
+    with time_machine.travel(dt.datetime(2026, 11, 30, 12, 0, tzinfo=UTC), tick=False):
+        client.force_login(coordinator)
+        body = " ".join(client.get(f"/cases/{case.uuid}/sheet/").content.decode().split())
+
+    # Apixaban with no eGFR on file: 3 days' hold, so the last dose is on Thursday 3 December.
+    assert "Eliquis 5mg (apixaban): last dose Thu 3 Dec (approved)" in body
+    assert '<li data-sheet="allergy"><strong>Iodinated contrast</strong>: iohexol — hives' in body
+    assert "Iodinatedcontrast" not in body
+
+
+def test_the_calendar_file_has_alarms_for_the_last_dose_day_and_each_premedication_dose(
+    client, coordinator, case
+):
+    line = case.medications.get()
+    _approve(
+        case,
+        "anticoagulant_plan_approved",
+        medication=line,
+        medication_name=line.name,
+        for_start=case.appointment.start,
+    )
+    _approve(case, "contrast_premedication_prescribed")
+    client.force_login(coordinator)
+
+    event = Calendar.from_ical(client.get(f"/cases/{case.uuid}/appointment.ics").content).walk("VEVENT")[0]
+
+    alarms = {str(a["description"]): a.decoded("trigger") for a in event.walk("VALARM")}
+    assert alarms["Last dose of Eliquis 5mg before your procedure: take it today, then stop."] == dt.datetime(
+        2026, 12, 3, 13, 0, tzinfo=UTC
+    )  # Thu 3 Dec 08:00 EST
+    premedication = [
+        a.decoded("trigger")
+        for a in event.walk("VALARM")
+        if str(a["description"]).startswith("Allergy medicine")
+    ]
+    assert len(event.walk("VALARM")) == 2 + 1 + 4  # day before, food stop, last dose, 4 doses
+    assert min(premedication) == dt.datetime(2026, 12, 7, 0, 30, tzinfo=UTC)  # 13 h before 08:30 EST
 
 
 def test_the_calendar_file_runs_from_arrival_to_pickup_with_reminders(client, coordinator, case):

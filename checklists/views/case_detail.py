@@ -33,6 +33,7 @@ from checklists.forms_casework import (
     IntakeForm,
     LabResultForm,
     MedicationFormSet,
+    ResolveMedicationForm,
     SignOffForm,
     VersionForm,
     WithdrawSignOffForm,
@@ -83,22 +84,35 @@ class FlagRow:
 
 
 def _flag_row(
-    index: int, flag: rules.Flag, case: Case, user: AbstractBaseUser, edit_url: str | None
+    index: int,
+    flag: rules.Flag,
+    case: Case,
+    user: AbstractBaseUser,
+    edit_url: str | None,
+    ctx: rules.Context,
 ) -> FlagRow:
     row = FlagRow(flag=flag)
     item = rules.CLEARED_BY.get(flag.code)
     if item is not None:
         row.cleared_by = casework.item_label(item)
         if permissions.can_record_signoff(user, item):
+            name = flag.data.get("medication") if item in cd.PER_MEDICATION_ITEMS else None
+            line = next((m for m in case.medications.all() if m.name == name), None)
             row.signoff_form = SignOffForm(
                 initial={"item": item},
                 items=[item],
                 action=_url("case_signoff_record", case),
                 hidden_item=True,
+                medication_id=line.pk if line else None,
+                medication_name=name or "",
+                plan=item in cd.PLAN_ITEMS,
+                computed_last_dose_on=rules.computed_last_dose(ctx, name) if name else None,
                 auto_id=f"id_flag{index}_%s",
             )
         else:
             row.only_clinician = True
+        if flag.code == "MEDICATION_UNRECOGNISED":
+            row.links.append(("#medicine-readings", "Say which drug it is"))
     elif flag.code == "DRIVER_UNCONFIRMED":
         row.confirm_form = VersionForm(
             initial={"version": case.version},
@@ -123,11 +137,18 @@ def _flag_row(
 def _flags_context(request: HttpRequest, case: Case, config: RuleConfig, now: dt.datetime) -> dict:
     """What the flags partial shows: open flags by owner, and every sign-off."""
     user = request.user
-    flags = rules.evaluate(selectors.case_to_data(case), config, now)
+    ctx = rules.build_context(selectors.case_to_data(case), config, now)
+    flags = rules.flags_for(ctx)
     edit_url = _optional_url("case_edit", case)
-    rows = [_flag_row(i, flag, case, user, edit_url) for i, flag in enumerate(flags)]
-    active = {s.item for s in case.all_signoffs if s.withdrawn_at is None}
-    recordable = [i for i in cd.SIGNOFF_ITEMS if i not in active and permissions.can_record_signoff(user, i)]
+    rows = [_flag_row(i, flag, case, user, edit_url, ctx) for i, flag in enumerate(flags)]
+    active = {s.item for s in case.all_signoffs if s.withdrawn_at is None and not s.medication_name}
+    # Per-medicine sign-offs are recorded from the medicine's flag or line, which name the line.
+    recordable = [
+        i
+        for i in cd.SIGNOFF_ITEMS
+        if i not in active and i not in cd.PER_MEDICATION_ITEMS and permissions.can_record_signoff(user, i)
+    ]
+    line_names = {m.pk: m.name for m in case.medications.all()}
     return {
         "case": case,
         "ready": rules.is_ready(flags),
@@ -140,18 +161,79 @@ def _flags_context(request: HttpRequest, case: Case, config: RuleConfig, now: dt
             {
                 "signoff": s,
                 "label": casework.item_label(s.item),
+                "void": _void_reason(s, line_names, ctx),
                 "withdraw_form": (
-                    WithdrawSignOffForm(action=_url("case_signoff_withdraw", case, s.item), item=s.item)
+                    WithdrawSignOffForm(
+                        action=_url("case_signoff_withdraw", case, s.item),
+                        item=s.item,
+                        signoff_id=s.pk if s.medication_name else None,
+                    )
                     if s.withdrawn_at is None and permissions.can_record_signoff(user, s.item)
                     else None
                 ),
             }
             for s in case.all_signoffs
         ],
+        "readings": _readings(request, case, ctx),
         "signoff_form": (
             SignOffForm(items=recordable, action=_url("case_signoff_record", case)) if recordable else None
         ),
     }
+
+
+def _void_reason(signoff, line_names: dict[int, str], ctx: rules.Context) -> str:
+    """Why an active per-medicine sign-off no longer counts, or ''."""
+    if signoff.withdrawn_at is not None or not signoff.medication_name:
+        return ""
+    if line_names.get(signoff.medication_id) != signoff.medication_name:
+        return "No longer counts: the medicine line was changed or removed."
+    if (signoff.item, signoff.medication_name) in ctx.moved_plans:
+        return "No longer counts: the appointment moved to another day."
+    return ""
+
+
+@dataclass
+class ReadingRow:
+    """A medicine line as the catalogue read it, with what a clinician can do about it here."""
+
+    line: object
+    reading: object
+    reviewed: bool = False
+    resolve_form: ResolveMedicationForm | None = None
+    review_form: SignOffForm | None = None
+
+
+def _readings(request: HttpRequest, case: Case, ctx: rules.Context) -> list[ReadingRow]:
+    """Every line and how it was read; unrecognised or probable lines offer the clinician's fixes."""
+    user = request.user
+    may_resolve = permissions.has_role(user, permissions.CLINICIAN)
+    drug_choices = [(d.name, f"{d.name} ({d.drug_class.replace('_', ' ')})") for d in ctx.config.drugs]
+    rows = []
+    for index, (line, m) in enumerate(zip(case.medications.all(), ctx.medications, strict=True)):
+        row = ReadingRow(line=line, reading=m.reading)
+        row.reviewed = ("medication_reviewed", line.name) in ctx.line_signoffs
+        unsure = not m.reading.recognised or any(x.how == "probable" for x in m.reading.matches)
+        if may_resolve and unsure and not row.reviewed:
+            row.resolve_form = ResolveMedicationForm(
+                action=_url("case_medication_resolve", case),
+                line_id=line.pk,
+                drugs=drug_choices,
+                suggestion=(m.reading.suggestion or next(iter(m.reading.matches), None)),
+                typed=line.name,
+                auto_id=f"id_resolve{index}_%s",
+            )
+            if not m.reading.recognised:
+                row.review_form = SignOffForm(
+                    initial={"item": "medication_reviewed"},
+                    items=["medication_reviewed"],
+                    action=_url("case_signoff_record", case),
+                    hidden_item=True,
+                    medication_id=line.pk,
+                    medication_name=line.name,
+                    auto_id=f"id_review{index}_%s",
+                )
+        rows.append(row)
+    return rows
 
 
 def _intake_form(case: Case, data: QueryDict | None = None) -> IntakeForm:
@@ -226,7 +308,6 @@ def _page_context(request: HttpRequest, case: Case, config: RuleConfig, **bound)
         "timeline": timeline,
         "intake": getattr(case, "intake", None),
         "driver": getattr(case, "driver", None),
-        "medications": [(m, config.match(m.name)) for m in case.medications.all()],
         "labs": sorted(case.labs.all(), key=lambda lab: (lab.taken_on, lab.pk), reverse=True),
         "edit_url": _optional_url("case_edit", case),
         "sheet_url": _optional_url("case_sheet", case),
@@ -291,6 +372,14 @@ def signoff_record(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
         messages.error(request, "Choose which sign-off to record.")
         return _after_flag_action(request, case_uuid, config)
     item = form.cleaned_data["item"]
+    line_id = form.cleaned_data.get("medication")
+    line = case.medications.filter(pk=line_id).first() if line_id else None
+    # The plan's fields are only on a plan's form; read them whichever form posted.
+    plan_form = SignOffForm(request.POST, items=[item], action="", plan=item in cd.PLAN_ITEMS)
+    if not plan_form.is_valid():
+        messages.error(request, " ".join(e for errors in plan_form.errors.values() for e in errors))
+        return _after_flag_action(request, case_uuid, config)
+    last_dose_on, keep_taking = plan_form.plan_values()
     try:
         # Refuses (403) an item this user may not record, whatever the form offered.
         casework.signoff_record(
@@ -300,11 +389,15 @@ def signoff_record(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
             user=request.user,
             at=timezone.now(),
             config=config,
+            medication=line,
+            last_dose_on=last_dose_on,
+            keep_taking=keep_taking,
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"Sign-off recorded: {casework.item_label(item)}.")
+        what = f" for {line.name}" if line else ""
+        messages.success(request, f"Sign-off recorded: {casework.item_label(item)}{what}.")
     return _after_flag_action(request, case_uuid, config)
 
 
@@ -315,8 +408,12 @@ def signoff_withdraw(request: HttpRequest, case_uuid: UUID, item: str) -> HttpRe
         raise Http404("No such sign-off item.")
     config = load_rule_config()
     case = _case_row(case_uuid)
+    form = WithdrawSignOffForm(request.POST, action="", item=item)
+    signoff_id = form.cleaned_data.get("signoff") if form.is_valid() else None
     try:
-        casework.signoff_withdraw(case=case, item=item, user=request.user, at=timezone.now())
+        casework.signoff_withdraw(
+            case=case, item=item, user=request.user, at=timezone.now(), signoff_id=signoff_id
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -324,6 +421,28 @@ def signoff_withdraw(request: HttpRequest, case_uuid: UUID, item: str) -> HttpRe
             request, f"Sign-off withdrawn: {casework.item_label(item)}. Its flags are open again."
         )
     return _after_flag_action(request, case_uuid, config)
+
+
+@require_POST
+@staff_required
+def medication_resolve(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    """'This is <drug>': the line's words become a clinic-wide name of that drug (clinicians)."""
+    config = load_rule_config()
+    case = _case_row(case_uuid)
+    drugs = [(d.name, d.name) for d in config.drugs]
+    form = ResolveMedicationForm(request.POST, action="", drugs=drugs, suggestion=None, typed="")
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return _after_flag_action(request, case_uuid, config)
+    line = get_object_or_404(case.medications, pk=form.cleaned_data["line"])
+    drug = form.cleaned_data["drug"]
+    try:
+        casework.drug_name_add(drug_name=drug, name=line.name, user=request.user, config=config)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"“{line.name}” is now read as {drug}, on every case.")
+    return _after_flag_action(request, case_uuid, load_rule_config())
 
 
 # --- Driver --------------------------------------------------------------------------------------
@@ -533,6 +652,7 @@ urlpatterns = [
     path("cases/<uuid:case_uuid>/driver/remove/", driver_remove, name="case_driver_remove"),
     path("cases/<uuid:case_uuid>/labs/", lab_add, name="case_lab_add"),
     path("cases/<uuid:case_uuid>/medications/", medications_save, name="case_medications_save"),
+    path("cases/<uuid:case_uuid>/medications/resolve/", medication_resolve, name="case_medication_resolve"),
     path("cases/<uuid:case_uuid>/allergies/", allergies_save, name="case_allergies_save"),
     path("cases/<uuid:case_uuid>/intake/", intake_save, name="case_intake_save"),
 ]

@@ -135,7 +135,8 @@ def test_a_patient_completes_the_intake_on_a_phone(phone_page, staff):
     # 6. The patient's own times
     page.wait_for_url("**/intake/instructions/")
     assert page.get_by_text("Stop eating at").is_visible()
-    assert page.get_by_text("Eliquis 5mg (apixaban): take your last dose on").is_visible()
+    # No stop date before a clinician approves the plan: the patient keeps taking it for now.
+    assert page.get_by_text("Eliquis 5mg (apixaban): keep taking it for now.").is_visible()
     page.get_by_label("I have read and understand these instructions.").check()
     _fits_the_phone(page)
     _shot(page, "intake-step-6")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from django.utils import timezone
 
-from checklists.models import Case, Room
+from checklists import casedata as cd
+from checklists import services
+from checklists.models import Case, Drug, Room
 from tests.e2e.conftest import ARTIFACTS, log_in, log_out
+from tests.factories import full_case
 
 
 def next_weekday_at_nine() -> dt.datetime:
@@ -79,3 +83,44 @@ def test_a_case_goes_from_not_ready_to_signed_off_across_coordinator_and_clinici
 
     case = Case.objects.get()
     assert case.signoffs.get().by == "dr.kim"
+
+
+def test_a_clinician_resolves_unrecognised_medicines_in_place(browser_page, staff, config):
+    page = browser_page
+    start = timezone.make_aware(next_weekday_at_nine())
+    data = dataclasses.replace(
+        full_case("E2E-MEDS", start),
+        medications=(
+            cd.MedicationData("Qzorbix 5 mg"),
+            cd.MedicationData("zzqx drops"),
+            cd.MedicationData("Tylenol"),
+        ),
+    )
+    services.cases_import(cases=[data], config=config)
+
+    log_in(page, "dr.kim")
+    page.get_by_role("link", name="Lee-E2E-MEDS, Ann").click()
+    unrecognised = page.locator('[data-flag-code="MEDICATION_UNRECOGNISED"]')
+    assert unrecognised.count() == 2
+    readings = page.locator("#medicine-readings")
+    assert "→ acetaminophen" in readings.locator('tr[data-medication="Tylenol"]').inner_text()
+
+    # "This is apixaban": a clinic-wide name, after a confirmation; the table and flags update in place.
+    resolve = readings.locator("tr.resolve-row").filter(has_text="Qzorbix 5 mg")
+    resolve.get_by_label("This medicine is").select_option("apixaban")
+    resolve.get_by_label("Add “Qzorbix 5 mg” as a name of this drug").check()
+    resolve.get_by_role("button", name="Add the name").click()
+    readings.locator('tr[data-medication="Qzorbix 5 mg"]').filter(has_text="→ apixaban").wait_for()
+    assert page.locator('[data-flag-code="ANTICOAGULANT_HOLD_PLAN"]').count() == 1
+
+    # "Reviewed, no action needed" for the other line, for this case only.
+    readings.locator("tr.resolve-row").filter(has_text="zzqx drops").get_by_role(
+        "button", name="Record: Medication reviewed for zzqx drops"
+    ).click()
+    unrecognised.first.wait_for(state="detached")
+    assert (
+        "a clinician marked it reviewed" in readings.locator('tr[data-medication="zzqx drops"]').inner_text()
+    )
+    page.screenshot(path=ARTIFACTS / "case-page-medicines.png", full_page=True)
+
+    assert Drug.objects.get(name="apixaban").alias_list[-1] == "Qzorbix 5 mg"
