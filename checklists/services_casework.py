@@ -37,9 +37,16 @@ from checklists.services import StaleEdit, case_version_claim, changed_by_messag
 NKA_WITH_ALLERGIES = "Allergies are listed for this case: remove them first, or leave this unticked."
 
 
+_ACRONYMS = {"nsaid": "NSAID", "glp1": "GLP-1", "sglt2": "SGLT2"}
+
+
 def item_label(item: str) -> str:
-    """'contrast_premedication_prescribed' -> 'Contrast premedication prescribed'."""
-    return item.replace("_", " ").capitalize()
+    """'contrast_premedication_prescribed' -> 'Contrast premedication prescribed'; 'nsaid_plan_given' ->
+    'NSAID plan given'."""
+    words = item.split("_")
+    return " ".join(
+        [_ACRONYMS.get(words[0], words[0].capitalize()), *(_ACRONYMS.get(w, w) for w in words[1:])]
+    )
 
 
 def phone_e164(value: str) -> str:

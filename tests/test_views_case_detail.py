@@ -621,3 +621,12 @@ def test_keeping_the_computed_day_stores_no_date_so_the_plan_follows_the_rules(c
     )
 
     assert SignOff.objects.get(item="anticoagulant_plan_approved").last_dose_on is None
+
+
+def test_a_midnight_deadline_is_written_so_it_cannot_be_misread(client, case, coordinator):
+    client.force_login(coordinator)
+    content = _page(client, case).content.decode()
+
+    last_day = case.appointment.start.date() - dt.timedelta(days=4)  # apixaban, no eGFR: 3 whole days
+    assert f"due before {last_day:%a} {last_day.day} {last_day:%b} begins" in content
+    assert " 00:00" not in content

@@ -1,0 +1,22 @@
+"""Template filters for readiness flags on staff pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+
+register = template.Library()
+
+
+@register.filter
+def due_text(due: dt.datetime | None) -> str:
+    """'Mon 30 Nov 09:00', or for a midnight deadline 'before Mon 30 Nov begins' (never a bare 00:00)."""
+    if due is None:
+        return ""
+    local = timezone.localtime(due)
+    if local.time() == dt.time(0):
+        return f"before {date_format(local, 'D j M')} begins"
+    return date_format(local, "D j M H:i")
