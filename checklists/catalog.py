@@ -58,13 +58,17 @@ _NOT_A_NAME = frozenset(
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _APOSTROPHE = re.compile(r"['’ʼ`]")
+_MARKS = re.compile(r"[®™©℠]")
 _NUMBER = re.compile(r"[0-9]+")
 _FUZZY_MIN_LETTERS = 5  # catalogue names shorter than this are never guessed at
 
 
 def _fold(text: str) -> str:
-    """Accents dropped (NFKD, combining marks removed), lower case: "Apixabán" -> "apixaban"."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Accents dropped (NFKD, combining marks removed), lower case: "Apixabán" -> "apixaban".
+
+    Trade marks go first: NFKD would spell "™" out as "TM".
+    """
+    decomposed = unicodedata.normalize("NFKD", _MARKS.sub(" ", text))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
