@@ -53,7 +53,12 @@ _NOT_A_NAME = frozenset(
     "daily twice once three times morning evening night nightly bedtime needed weekly monthly "
     "every hours before after with without food water take takes taking stopped stop started "
     "shot shots injection injections inhaler cream patch spray solution oral mouth by for and "
-    "the per day days week month year years when pain sleep dose doses about some other".split()
+    "the per day days week month year years when pain sleep dose doses about some other "
+    "liquid vitamin vitamins hearing heart blood pressure sugar thinner water "
+    # Spanish: how and when, so that "ayer" is not read as Bayer nor "leve" as Aleve.
+    "ayer hoy tomado tomada tomo tomar toma leve lleve para por dia dias noche manana tarde cada "
+    "antes despues con sin pastilla pastillas tableta tabletas gotas crema inyeccion inyecciones "
+    "una dos tres veces semana semanal mes diario diaria piedra".split()
 )
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -225,6 +230,8 @@ def _probable_spans(tokens: tuple[str, ...], covered: set[int], index: _Index) -
                 end > len(tokens)
                 or covered.intersection(range(start, end))
                 or all(w in _NOT_A_NAME for w in words)
+                # A one- or two-letter word is never a typo: "vitamin a" is not "vitamin e".
+                or (length > 1 and any(len(w) <= 2 for w in words))
             ):
                 continue
             query = " ".join(words)

@@ -184,3 +184,11 @@ def test_match_returns_drug_entries_with_class_and_hold() -> None:
         2,
         30,
     )
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["liquid Tylenol", "vitamin A", "vitamin K 100 mcg", "Tylenol tomado ayer", "dolor leve", "hearing aid"],
+)
+def test_ordinary_words_are_not_read_as_misspelt_drugs(typed: str) -> None:
+    assert not [m for m in CONFIG.read(typed).matches if m.how == "probable"]
