@@ -33,6 +33,7 @@ run: $(VENV)/.run-deps .env
 lint: $(VENV)/.dev-deps .env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 

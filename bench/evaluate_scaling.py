@@ -30,8 +30,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from checklists import selectors, services  # noqa: E402
-from checklists.catalog import load_rule_config  # noqa: E402
 from checklists.models import Case  # noqa: E402
+from checklists.selectors import load_rule_config  # noqa: E402
 from tests.factories import full_case  # noqa: E402
 
 SIZES = (10, 100, 400)

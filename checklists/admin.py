@@ -11,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from checklists import models, selectors
 from checklists import services_casework as casework
-from checklists.catalog import load_rule_config
+from checklists.selectors import load_rule_config
 
 
 @admin.register(models.Room)

@@ -42,6 +42,27 @@ ANESTHETIC_ALLERGY_CATEGORIES = ("local_anesthetic", "general_anesthetic", "seda
 ALLERGY_SEVERITIES = ("mild", "moderate", "severe", "unknown")
 DIABETES = ("none", "diet", "tablets", "insulin")
 LAB_TESTS = ("inr", "platelets", "egfr")
+# Medication classes (MEDICATIONS.md), each with what it triggers in the readiness engine.
+DRUG_CLASSES = (
+    "vka",
+    "doac",
+    "antiplatelet",
+    "heparin",
+    "nsaid",
+    "herbal_bleeding",
+    "herbal_other",
+    "glp1",
+    "sglt2",
+    "metformin",
+    "insulin",
+    "sulfonylurea",
+    "no_action",
+)
+ANTICOAGULANT_CLASSES = frozenset({"vka", "doac", "antiplatelet", "heparin"})
+# Two different drugs of these classes together: ANTICOAGULANT_COMBINATION (antiplatelets aside).
+COMBINATION_CLASSES = frozenset({"vka", "doac", "heparin"})
+NO_ACTION = "no_action"
+
 SIGNOFF_ITEMS = (
     "anticoagulant_plan_approved",
     "anticoagulant_exception_approved",

@@ -1,8 +1,8 @@
 """Clinic-editable clinical data: the medication catalogue and the rule settings.
 
-`RuleConfig` is the immutable snapshot the readiness engine reads. `load_rule_config()` builds
-it from the database in a fixed number of queries; `RuleConfig.defaults()` builds it from
-`defaults.py` for tests that need no database.
+`RuleConfig` is the immutable snapshot the readiness engine reads. `selectors.load_rule_config()`
+builds it from the database in a fixed number of queries; `RuleConfig.defaults()` builds it from the
+shipped defaults for tests that need no database. No ORM here.
 """
 
 from __future__ import annotations
@@ -19,26 +19,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from checklists import defaults
-
-DRUG_CLASSES = (
-    "vka",
-    "doac",
-    "antiplatelet",
-    "heparin",
-    "nsaid",
-    "herbal_bleeding",
-    "herbal_other",
-    "glp1",
-    "sglt2",
-    "metformin",
-    "insulin",
-    "sulfonylurea",
-    "no_action",
-)
-ANTICOAGULANT_CLASSES = frozenset({"vka", "doac", "antiplatelet", "heparin"})
-# Two different drugs of these classes together: ANTICOAGULANT_COMBINATION (antiplatelets aside).
-COMBINATION_CLASSES = frozenset({"vka", "doac", "heparin"})
-NO_ACTION = "no_action"
+from checklists.casedata import NO_ACTION
 
 EXACT = "exact"
 PROBABLE = "probable"
@@ -321,42 +302,3 @@ class RuleConfig:
                 )
             ),
         )
-
-
-def load_rule_config() -> RuleConfig:
-    """The clinic's current rule data from the database, in four queries."""
-    from django.conf import settings
-
-    from checklists.models import Drug, FlagDeadline, PremedicationStep, RuleSettings
-
-    row = RuleSettings.objects.get(pk=1)
-    return RuleConfig(
-        time_zone=ZoneInfo(settings.CLINIC_TIME_ZONE),
-        food_stop_hours=row.food_stop_hours,
-        clear_liquids_stop_hours=row.clear_liquids_stop_hours,
-        arrival_minutes_before=row.arrival_minutes_before,
-        minutes_per_level=row.minutes_per_level,
-        observation_minutes=row.observation_minutes,
-        lab_validity_days=row.lab_validity_days,
-        warfarin_inr_validity_days=row.warfarin_inr_validity_days,
-        inr_max=float(row.inr_max),
-        platelets_min=row.platelets_min,
-        metformin_egfr_below=row.metformin_egfr_below,
-        pregnancy_age_below=row.pregnancy_age_below,
-        deadlines={d.code: d.hours_before_start for d in FlagDeadline.objects.all()},
-        premedication=tuple(
-            PremedStep(step.drug, step.hours_before_start) for step in PremedicationStep.objects.all()
-        ),
-        drugs=tuple(
-            DrugEntry(
-                name=d.name,
-                drug_class=d.drug_class,
-                aliases=tuple(d.alias_list),
-                hold_days=d.hold_days,
-                hold_hours=d.hold_hours,
-                renal_egfr_below=d.renal_egfr_below,
-                renal_hold_days=d.renal_hold_days,
-            )
-            for d in Drug.objects.order_by("name")
-        ),
-    )

@@ -15,7 +15,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from checklists import casedata, defaults
-from checklists.catalog import DRUG_CLASSES
+from checklists.casedata import DRUG_CLASSES
 
 
 def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from checklists.casedata import (
     ALLERGY_CATEGORIES,
     ANESTHETIC_ALLERGY_CATEGORIES,
+    ANTICOAGULANT_CLASSES,
+    COMBINATION_CLASSES,
     PER_MEDICATION_ITEMS,
     PLAN_ITEMS,
     SIGNOFF_ITEMS,
@@ -24,15 +26,7 @@ from checklists.casedata import (
     MedicationData,
     VerificationData,
 )
-from checklists.catalog import (
-    ANTICOAGULANT_CLASSES,
-    COMBINATION_CLASSES,
-    PROBABLE,
-    DrugEntry,
-    Reading,
-    RuleConfig,
-    normalize_name,
-)
+from checklists.catalog import PROBABLE, DrugEntry, Reading, RuleConfig, normalize_name
 
 BLOCKER = "blocker"
 WARNING = "warning"

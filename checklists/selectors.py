@@ -5,13 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, QuerySet
 
 from checklists import casedata as cd
 from checklists import rules
-from checklists.catalog import DrugMatch, RuleConfig, load_rule_config, normalize_name
-from checklists.models import Appointment, Case, Medication, Room, SignOff
+from checklists.catalog import DrugEntry, DrugMatch, PremedStep, RuleConfig, normalize_name
+from checklists.models import (
+    Appointment,
+    Case,
+    Drug,
+    FlagDeadline,
+    Medication,
+    PremedicationStep,
+    Room,
+    RuleSettings,
+    SignOff,
+)
 
 
 def case_queryset() -> QuerySet[Case]:
@@ -204,3 +216,38 @@ def unrecognised_medication_names(config: RuleConfig) -> list[UnrecognisedName]:
             )
         )
     return sorted(found, key=lambda n: (-n.lines, n.words))
+
+
+def load_rule_config() -> RuleConfig:
+    """The clinic's current rule data from the database, in four queries."""
+    row = RuleSettings.objects.get(pk=1)
+    return RuleConfig(
+        time_zone=ZoneInfo(settings.CLINIC_TIME_ZONE),
+        food_stop_hours=row.food_stop_hours,
+        clear_liquids_stop_hours=row.clear_liquids_stop_hours,
+        arrival_minutes_before=row.arrival_minutes_before,
+        minutes_per_level=row.minutes_per_level,
+        observation_minutes=row.observation_minutes,
+        lab_validity_days=row.lab_validity_days,
+        warfarin_inr_validity_days=row.warfarin_inr_validity_days,
+        inr_max=float(row.inr_max),
+        platelets_min=row.platelets_min,
+        metformin_egfr_below=row.metformin_egfr_below,
+        pregnancy_age_below=row.pregnancy_age_below,
+        deadlines={d.code: d.hours_before_start for d in FlagDeadline.objects.all()},
+        premedication=tuple(
+            PremedStep(step.drug, step.hours_before_start) for step in PremedicationStep.objects.all()
+        ),
+        drugs=tuple(
+            DrugEntry(
+                name=d.name,
+                drug_class=d.drug_class,
+                aliases=tuple(d.alias_list),
+                hold_days=d.hold_days,
+                hold_hours=d.hold_hours,
+                renal_egfr_below=d.renal_egfr_below,
+                renal_hold_days=d.renal_hold_days,
+            )
+            for d in Drug.objects.order_by("name")
+        ),
+    )

@@ -125,6 +125,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Times are stored in UTC and shown in the clinic's zone; "the day before" is taken there too.
+# Panels other apps add to the staff case page: dotted paths of `(request, case) -> HTML`
+# functions, so that checklists (the core) imports nothing from the apps built on it.
+CASE_PAGE_PANELS = ["intake.panels.intake_link_panel"]
+
 # UTC is a development default only: `manage.py check` fails a production start without it.
 CLINIC_TIME_ZONE_SET = bool(os.environ.get("CLINIC_TIME_ZONE"))
 CLINIC_TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE") or "UTC"

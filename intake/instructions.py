@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from checklists import rules
-from checklists.casedata import CaseData
-from checklists.catalog import ANTICOAGULANT_CLASSES, PROBABLE, DrugEntry, Reading, RuleConfig, normalize_name
+from checklists.casedata import ANTICOAGULANT_CLASSES, CaseData
+from checklists.catalog import PROBABLE, DrugEntry, Reading, RuleConfig, normalize_name
 
 # Classes whose medicines have a stop date: the patient is asked when they plan their last dose.
 HOLD_CLASSES = frozenset({*ANTICOAGULANT_CLASSES, "nsaid", "herbal_bleeding", "herbal_other", "sglt2"})

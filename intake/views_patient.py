@@ -28,11 +28,11 @@ from icalendar import Alarm, Calendar, vText
 
 from checklists import rules
 from checklists import services_casework as casework
-from checklists.catalog import RuleConfig, load_rule_config
+from checklists.catalog import RuleConfig
+from checklists.ics import appointment_calendar
 from checklists.models import Case
-from checklists.selectors import case_to_data
+from checklists.selectors import case_to_data, load_rule_config
 from checklists.services import StaleEdit, access_log_record
-from checklists.views.sheet import appointment_calendar
 from intake import forms, selectors, services
 from intake.instructions import (
     format_day,

@@ -17,8 +17,8 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from checklists.catalog import load_rule_config
 from checklists.models import Case
+from checklists.selectors import load_rule_config
 from checklists.services import access_log_record
 from checklists.views.common import staff_required
 from intake import services

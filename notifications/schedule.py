@@ -16,8 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from checklists import rules
-from checklists.casedata import CaseData
-from checklists.catalog import ANTICOAGULANT_CLASSES, RuleConfig
+from checklists.casedata import ANTICOAGULANT_CLASSES, CaseData
+from checklists.catalog import RuleConfig
 
 LANGUAGES = ("en", "es")
 DAY_BEFORE = "day_before"

@@ -10,9 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from checklists import rules
-from checklists.catalog import load_rule_config
+from checklists.ics import appointment_calendar
 from checklists.models import Case
-from checklists.selectors import case_queryset, case_to_data
+from checklists.selectors import case_queryset, case_to_data, load_rule_config
 from notifications.models import Notification
 from notifications.schedule import DAY_BEFORE
 
@@ -125,7 +125,6 @@ def _email(notification: Notification) -> EmailMultiAlternatives:
 
 def _calendar(case_id: int) -> bytes:
     """The appointment's .ics, made from the case as it is now (times in the clinic's zone)."""
-    from checklists.views.sheet import appointment_calendar  # the same file the case page offers
 
     config = load_rule_config()
     case = case_queryset().get(pk=case_id)

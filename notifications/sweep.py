@@ -19,9 +19,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from checklists.catalog import RuleConfig, load_rule_config
+from checklists.catalog import RuleConfig
 from checklists.models import Case
-from checklists.selectors import case_to_data
+from checklists.selectors import case_to_data, load_rule_config
 from notifications import messages, schedule, selectors, tasks
 from notifications.models import Notification
 from notifications.services import SENDABLE, notification_plan, unsendable_reason

@@ -15,7 +15,8 @@ import time_machine
 from django.apps import apps
 from django.core.management import call_command
 
-from checklists.catalog import RuleConfig, load_rule_config
+from checklists.catalog import RuleConfig
+from checklists.selectors import load_rule_config
 
 DATA = Path(__file__).parent / "data"
 

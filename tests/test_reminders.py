@@ -21,8 +21,9 @@ from django.core.management import call_command
 
 from checklists import casedata as cd
 from checklists import services
-from checklists.catalog import RuleConfig, load_rule_config
+from checklists.catalog import RuleConfig
 from checklists.models import Case, Room
+from checklists.selectors import load_rule_config
 from notifications import schedule
 from notifications.models import Notification, NotificationSettings
 from notifications.schedule import ScheduleSettings

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from checklists import services
 from checklists import services_casework as casework
-from checklists.catalog import load_rule_config
 from checklists.models import Allergy, Case, Driver, Intake, LabResult, Medication, SignOff
+from checklists.selectors import load_rule_config
 from tests.factories import full_case
 
 # Expected clock times are written in UTC, the clinic zone of these tests.

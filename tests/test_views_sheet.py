@@ -10,8 +10,8 @@ from icalendar import Calendar
 
 from checklists import casedata as cd
 from checklists import services
-from checklists.catalog import load_rule_config
 from checklists.models import AccessLog, Case, SignOff
+from checklists.selectors import load_rule_config
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC

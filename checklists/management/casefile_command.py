@@ -10,8 +10,9 @@ from typing import NoReturn
 
 from django.db import DatabaseError
 
-from checklists.catalog import RuleConfig, load_rule_config
+from checklists.catalog import RuleConfig
 from checklists.models import RuleSettings
+from checklists.selectors import load_rule_config
 
 EXIT_INVALID = 2
 

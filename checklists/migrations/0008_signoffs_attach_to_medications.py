@@ -11,7 +11,8 @@ import datetime as dt
 
 from django.db import migrations
 
-from checklists.catalog import ANTICOAGULANT_CLASSES, DrugEntry, read_medication
+from checklists.catalog import DrugEntry, read_medication
+from checklists.casedata import ANTICOAGULANT_CLASSES
 
 # The per-medication items that existed before this change, and the classes each was about.
 ITEM_CLASSES = {

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -21,12 +22,13 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_POST
 
 from checklists import casedata as cd
 from checklists import permissions, rules, selectors, services
 from checklists import services_casework as casework
-from checklists.catalog import RuleConfig, load_rule_config
+from checklists.catalog import RuleConfig
 from checklists.forms_casework import (
     AllergyFormSet,
     DriverForm,
@@ -40,6 +42,7 @@ from checklists.forms_casework import (
     answer_for,
 )
 from checklists.models import Case
+from checklists.selectors import load_rule_config
 from checklists.views.common import staff_required
 
 PAGE = "checklists/case_detail/page.html"
@@ -312,6 +315,7 @@ def _page_context(request: HttpRequest, case: Case, config: RuleConfig, **bound)
         "edit_url": _optional_url("case_edit", case),
         "sheet_url": _optional_url("case_sheet", case),
         "time_zone": config.time_zone.key,
+        "case_panels": [import_string(path)(request, case) for path in settings.CASE_PAGE_PANELS],
     }
 
 

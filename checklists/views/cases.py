@@ -12,9 +12,9 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from checklists import services
-from checklists.catalog import load_rule_config
 from checklists.forms import CaseForm
 from checklists.models import Case
+from checklists.selectors import load_rule_config
 from checklists.views.common import case_or_404, staff_required
 
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from checklists import selectors_dashboard, services
-from checklists.catalog import load_rule_config
 from checklists.forms_dashboard import DashboardFilterForm, ScheduleDateForm
+from checklists.selectors import load_rule_config
 from checklists.views.common import StaffRequiredMixin
 
 PAGE_SIZE = 50

@@ -1,18 +1,26 @@
-"""`seed_demo`: staff logins, rooms and demo cases; safe to run again (nothing is duplicated)."""
+"""`seed_demo`: staff logins, rooms and demo cases; safe to run again (nothing is duplicated).
+
+It lives in the intake app, the top layer, because it also prints a patient intake link: checklists
+imports nothing from intake.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from checklists import demo, services
 from checklists.management.casefile_command import rule_config
 from checklists.models import Case, Room
+from intake.services import intake_link_issue
 
 DEFAULT_PASSWORD = "prepdesk-demo"
 
@@ -47,13 +55,6 @@ class Command(BaseCommand):
 
     def _patient_link(self, config) -> None:
         """A fresh intake link for the demo patient who has not started (the previous one stops)."""
-        # Imported here: the intake app builds on checklists, never the other way round.
-        from django.conf import settings
-        from django.urls import reverse
-        from django.utils import timezone
-
-        from intake.services import intake_link_issue
-
         case = Case.objects.select_related("patient").filter(reference=demo.LINK_CASE).first()
         if case is None:
             return

@@ -1,28 +1,32 @@
-"""`{% intake_link_panel case %}`: the case page's intake link state, actions and outbox."""
+"""The intake app's panel on the staff case page (listed in settings.CASE_PAGE_PANELS).
+
+The case page belongs to checklists, which imports nothing from intake: it renders whatever panels
+the settings name, each a function `(request, case) -> HTML`.
+"""
 
 from __future__ import annotations
 
-from django import template
 from django.conf import settings
+from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from intake import selectors
 
-register = template.Library()
 
-
-@register.inclusion_tag("intake/staff/link_panel.html", takes_context=True)
-def intake_link_panel(context, case) -> dict:
+def intake_link_panel(request: HttpRequest, case) -> SafeString:
+    """The case's intake link: its state, the actions on it, and the outbox of patient messages."""
     link = selectors.latest_link(case)
     # Progress exists only once a link was opened, so it comes with the link's query.
     progress = getattr(link.case, "intake_progress", None) if link else None
-    return {
+    context = {
         "case": case,
         "link": link,
         "state": selectors.link_state(link, timezone.now()) if link else None,
         "max_attempts": settings.INTAKE_LINK_MAX_ATTEMPTS,
         "progress": progress,
         "outbox": list(selectors.case_outbox(case)),
-        "csrf_token": context.get("csrf_token"),
         "has_email": bool(case.patient.email),
     }
+    return render_to_string("intake/staff/link_panel.html", context, request=request)

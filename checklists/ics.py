@@ -1,0 +1,80 @@
+"""The appointment as an iCalendar file: one event from arrival to pickup, with its alarms.
+
+One module for the staff download, the patient's download (worded in their language by the intake
+app) and the day-before email's attachment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from icalendar import Alarm, Calendar, Event
+
+from checklists import rules
+
+# Calendar alarms for a last-dose day ring at this local time (hours-based holds: at the time).
+LAST_DOSE_ALARM_TIME = dt.time(8, 0)
+
+
+def _alarm(trigger, text: str) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    alarm.add("trigger", trigger)
+    return alarm
+
+
+def appointment_calendar(case, ctx: rules.Context) -> bytes:
+    """An iCalendar file: the visit from arrival to pickup; alarms the day before, at food stop,
+    on each last-dose day the patient has been given, and at each prescribed premedication dose."""
+    timeline = ctx.timeline
+    room = case.appointment.room
+    event = Event()
+    event.add("uid", f"{case.uuid}@prepdesk")
+    event.add("dtstamp", timezone.now())
+    event.add("summary", f"{case.get_kind_display()} at {settings.CLINIC_NAME}")
+    event.add("dtstart", timeline.arrival_at)
+    event.add("dtend", timeline.pickup_at)
+    event.add(
+        "location", ", ".join(part for part in (room.name, room.location, settings.CLINIC_NAME) if part)
+    )
+    local = timezone.localtime
+    event.add(
+        "description",
+        f"Arrive by {local(timeline.arrival_at):%H:%M}. "
+        f"No food, milk or juice after {local(timeline.food_stop_at):%a %d %b %H:%M}. "
+        "Clear liquids and usual medicines with sips of water until "
+        f"{local(timeline.clear_liquids_stop_at):%H:%M}. "
+        f"Your driver should collect you at about {local(timeline.pickup_at):%H:%M}.",
+    )
+    event.add_component(
+        _alarm(
+            dt.timedelta(days=-1), "Tomorrow: your spine procedure. Check your fasting and medicine times."
+        )
+    )
+    event.add_component(
+        _alarm(timeline.food_stop_at - timeline.arrival_at, "Stop eating now (clear liquids are still fine).")
+    )
+    for stop in rules.medicine_stops(ctx):
+        if stop.last_dose_at is not None:
+            at = stop.last_dose_at
+        elif stop.last_dose_on is not None:
+            at = dt.datetime.combine(stop.last_dose_on, LAST_DOSE_ALARM_TIME, tzinfo=ctx.tz)
+        else:
+            continue
+        text = _("Last dose of %(name)s before your procedure: take it today, then stop.") % {
+            "name": stop.medication.name
+        }
+        event.add_component(_alarm(at.astimezone(dt.UTC), text))
+    if "contrast_premedication_prescribed" in ctx.signoffs:
+        for dose in rules.premedication_for(ctx):
+            text = _("Allergy medicine now: %(drug)s, with a sip of water.") % {"drug": dose.drug}
+            event.add_component(_alarm(dose.at.astimezone(dt.UTC), text))
+    calendar = Calendar()
+    calendar.add("prodid", "-//PrepDesk//Case appointment//EN")
+    calendar.add("version", "2.0")
+    calendar.add_component(event)
+    return calendar.to_ical()
