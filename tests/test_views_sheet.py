@@ -62,7 +62,8 @@ def _approve(case: Case, item: str, **fields) -> None:
     )
 
 
-def test_the_sheet_prints_the_approved_plan_and_allergy_categories_as_words(client, coordinator, case):
+def _approve_plan(case: Case) -> None:
+    """The clinician approves the computed plan for the case's one medicine, for its appointment."""
     line = case.medications.get()
     _approve(
         case,
@@ -71,6 +72,10 @@ def test_the_sheet_prints_the_approved_plan_and_allergy_categories_as_words(clie
         medication_name=line.name,
         for_start=case.appointment.start,
     )
+
+
+def test_the_sheet_prints_the_approved_plan_and_allergy_categories_as_words(client, coordinator, case):
+    _approve_plan(case)
     with time_machine.travel(dt.datetime(2026, 11, 30, 12, 0, tzinfo=UTC), tick=False):
         client.force_login(coordinator)
         body = " ".join(client.get(f"/cases/{case.uuid}/sheet/").content.decode().split())
@@ -84,14 +89,7 @@ def test_the_sheet_prints_the_approved_plan_and_allergy_categories_as_words(clie
 def test_the_calendar_file_has_alarms_for_the_last_dose_day_and_each_premedication_dose(
     client, coordinator, case
 ):
-    line = case.medications.get()
-    _approve(
-        case,
-        "anticoagulant_plan_approved",
-        medication=line,
-        medication_name=line.name,
-        for_start=case.appointment.start,
-    )
+    _approve_plan(case)
     _approve(case, "contrast_premedication_prescribed")
     client.force_login(coordinator)
 
