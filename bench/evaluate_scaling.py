@@ -29,9 +29,10 @@ from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from checklists import selectors, services  # noqa: E402
 from checklists.models import Case  # noqa: E402
-from checklists.selectors import load_rule_config  # noqa: E402
+from checklists.selectors.cases import case_queryset, cases_evaluate  # noqa: E402
+from checklists.selectors.catalogue import load_rule_config  # noqa: E402
+from checklists.services.imports import cases_import  # noqa: E402
 from tests.factories import full_case  # noqa: E402
 
 SIZES = (10, 100, 400)
@@ -67,14 +68,14 @@ def main() -> None:
             full_case(f"B-{i:05d}", first + dt.timedelta(days=i // 6, hours=6 + 2 * (i % 6)))
             for i in range(made, size)
         ]
-        services.cases_import(cases=new, config=config)
+        cases_import(cases=new, config=config)
         made = size
         assert Case.objects.count() == size
         reset_queries()  # DEBUG's query log is capped; start the count from empty
         with CaptureQueriesContext(connection) as queries:
-            selectors.cases_evaluate(selectors.case_queryset(), as_of=now)
+            cases_evaluate(case_queryset(), as_of=now)
         query_count = len(queries)
-        evaluate = best_of(lambda: selectors.cases_evaluate(selectors.case_queryset(), as_of=now))
+        evaluate = best_of(lambda: cases_evaluate(case_queryset(), as_of=now))
         to = (first + dt.timedelta(days=size // 6 + 1)).date().isoformat()
         dashboard = best_of(lambda to=to: client.get("/dashboard/", {"to": to}))
         per_case = evaluate / size * 1000

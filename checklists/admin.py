@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
-from checklists import models, selectors
-from checklists import services_casework as casework
-from checklists.selectors import load_rule_config
+from checklists import models
+from checklists.selectors.catalogue import load_rule_config, unrecognised_medication_names
+from checklists.services.catalogue import drug_name_add
 
 
 @admin.register(models.Room)
@@ -179,7 +179,7 @@ class DrugAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             name, drug = request.POST.get("name", ""), request.POST.get("drug", "")
             try:
-                casework.drug_name_add(drug_name=drug, name=name, user=request.user, config=config)
+                drug_name_add(drug_name=drug, name=name, user=request.user, config=config)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
@@ -189,7 +189,7 @@ class DrugAdmin(SimpleHistoryAdmin):
             **self.admin_site.each_context(request),
             "title": "Medicine names not recognised",
             "opts": self.model._meta,
-            "names": selectors.unrecognised_medication_names(config),
+            "names": unrecognised_medication_names(config),
             "drugs": sorted(config.drugs, key=lambda d: d.name),
         }
         return render(request, "admin/checklists/drug/unrecognised.html", context)

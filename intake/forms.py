@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from checklists.services_casework import phone_e164
+from checklists.phones import phone_e164
 
 YES_NO_UNSURE = [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not sure"))]
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]

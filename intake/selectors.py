@@ -6,8 +6,8 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
-from checklists import selectors as case_selectors
 from checklists.models import Case
+from checklists.selectors.cases import case_queryset
 from intake.models import IntakeLink
 from notifications.models import Notification
 
@@ -44,7 +44,7 @@ def latest_link(case: Case) -> IntakeLink | None:
 
 def patient_case(case_id: int) -> Case:
     """The case with everything the engine reads, plus where the patient is in the steps."""
-    return case_selectors.case_queryset().select_related("intake_progress").get(pk=case_id)
+    return case_queryset().select_related("intake_progress").get(pk=case_id)
 
 
 def case_outbox(case: Case) -> QuerySet[Notification]:

@@ -22,11 +22,19 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from checklists import services_casework as casework
 from checklists.catalog import RuleConfig
 from checklists.models import Allergy, Case, Driver, Intake, Medication, Patient
 from checklists.permissions import COORDINATOR
-from checklists.services import StaleEdit
+from checklists.services.case_page import (
+    AllergyRow,
+    IntakeAnswers,
+    MedicationRow,
+    allergies_save,
+    driver_save,
+    intake_record_for_patient,
+    medications_save,
+)
+from checklists.services.edits import StaleEdit, case_claim
 from intake.instructions import format_moment
 from intake.models import IntakeLink, IntakeProgress
 from notifications.models import Notification
@@ -253,12 +261,12 @@ def edits_closed(*, case: Case, now: dt.datetime) -> bool:
     return now >= appointment.start - dt.timedelta(hours=settings.INTAKE_EDIT_CLOSES_HOURS)
 
 
-def _current_answers(case: Case) -> tuple[Intake | None, casework.IntakeAnswers]:
+def _current_answers(case: Case) -> tuple[Intake | None, IntakeAnswers]:
     intake = Intake.objects.filter(case=case).first()
     if intake is None:
-        return None, casework.IntakeAnswers()
-    names = asdict(casework.IntakeAnswers()).keys()
-    return intake, casework.IntakeAnswers(**{name: getattr(intake, name) for name in names})
+        return None, IntakeAnswers()
+    names = asdict(IntakeAnswers()).keys()
+    return intake, IntakeAnswers(**{name: getattr(intake, name) for name in names})
 
 
 def _answers_save(
@@ -273,7 +281,7 @@ def _answers_save(
     reopen = force and intake is not None and intake.submitted_at is not None
     if answers == current and not reopen:
         return False
-    intake = casework.intake_record_for_patient(
+    intake = intake_record_for_patient(
         case=case, version=intake_version, answers=answers, submit=False, at=now, config=config
     )
     if intake.submitted_at is not None:
@@ -297,7 +305,7 @@ def patient_details_save(*, case: Case, version: int, details: dict, config: Rul
     patient = Patient.objects.get(pk=case.patient_id)
     if all(getattr(patient, name) == value for name, value in details.items()):
         return False
-    casework._claim_case(case, version, config)  # the same version claim as every case-page edit
+    case_claim(case, version, config)  # the same version claim as every case-page edit
     for name, value in details.items():
         setattr(patient, name, value)
     patient.full_clean()
@@ -333,7 +341,7 @@ def patient_medications_save(
     case: Case,
     version: int,
     intake_version: int,
-    rows: Sequence[casework.MedicationRow],
+    rows: Sequence[MedicationRow],
     complete: bool,
     now: dt.datetime,
     config: RuleConfig,
@@ -341,7 +349,7 @@ def patient_medications_save(
     """The medicine list and the 'this is everything I take' box; True if anything changed."""
     rows_changed = _rows_changed(Medication, case, rows, MEDICATION_FIELDS)
     if rows_changed:
-        casework.medications_save(case=case, version=version, rows=rows, config=config)
+        medications_save(case=case, version=version, rows=rows, config=config)
     answers_changed = _answers_save(
         case=case,
         intake_version=intake_version,
@@ -359,7 +367,7 @@ def patient_allergies_save(
     case: Case,
     version: int,
     intake_version: int,
-    rows: Sequence[casework.AllergyRow],
+    rows: Sequence[AllergyRow],
     no_allergies: bool,
     now: dt.datetime,
     config: RuleConfig,
@@ -367,7 +375,7 @@ def patient_allergies_save(
     """Allergies with reaction and severity, or 'I have no allergies'; True if anything changed."""
     rows_changed = _rows_changed(Allergy, case, rows, ALLERGY_FIELDS)
     if rows_changed:
-        casework.allergies_save(case=case, version=version, rows=rows, config=config)
+        allergies_save(case=case, version=version, rows=rows, config=config)
     answers_changed = _answers_save(
         case=case,
         intake_version=intake_version,
@@ -401,9 +409,7 @@ def patient_driver_save(
         phone,
     ):
         return False
-    casework.driver_save(
-        case=case, version=version, name=name, relationship=relationship, phone=phone, config=config
-    )
+    driver_save(case=case, version=version, name=name, relationship=relationship, phone=phone, config=config)
     _reopen_review(case)
     return True
 
@@ -450,6 +456,6 @@ def patient_intake_submit(
     if missing:
         raise IntakeIncomplete(missing)
     _, answers = _current_answers(case)
-    return casework.intake_record_for_patient(
+    return intake_record_for_patient(
         case=case, version=intake_version, answers=answers, submit=True, at=now, config=config
     )

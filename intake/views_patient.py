@@ -27,12 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from icalendar import Alarm, Calendar, vText
 
 from checklists import rules
-from checklists import services_casework as casework
 from checklists.catalog import RuleConfig
 from checklists.ics import appointment_calendar
 from checklists.models import Case
-from checklists.selectors import case_to_data, load_rule_config
-from checklists.services import StaleEdit, access_log_record
+from checklists.selectors.cases import case_to_data
+from checklists.selectors.catalogue import load_rule_config
+from checklists.services.access_log import access_log_record
+from checklists.services.case_page import AllergyRow, MedicationRow
+from checklists.services.edits import StaleEdit
 from intake import forms, selectors, services
 from intake.instructions import (
     format_day,
@@ -400,9 +402,7 @@ def medicines(request: HttpRequest, p: Patient) -> HttpResponse:
         if going_back and not formset.has_changed() and not step_form.has_changed():
             return _go(request, p, 1, False)
         if formset.is_valid() and step_form.is_valid():
-            med_rows = _rows(
-                formset, casework.MedicationRow, ("name", "dose", "frequency", "last_dose_planned")
-            )
+            med_rows = _rows(formset, MedicationRow, ("name", "dose", "frequency", "last_dose_planned"))
             complete = step_form.cleaned_data["medications_complete"]
             adding = request.POST.get("go") == "add"
             if not complete and not adding and not going_back:
@@ -489,7 +489,7 @@ def allergies(request: HttpRequest, p: Patient) -> HttpResponse:
         if going_back and not formset.has_changed() and not step_form.has_changed():
             return _go(request, p, 2, False)
         if formset.is_valid() and step_form.is_valid():
-            rows = _rows(formset, casework.AllergyRow, ("category", "substance", "reaction", "severity"))
+            rows = _rows(formset, AllergyRow, ("category", "substance", "reaction", "severity"))
             kept = [r for r in rows if not r.delete]
             none = step_form.cleaned_data["no_allergies"]
             adding = request.POST.get("go") == "add"

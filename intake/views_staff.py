@@ -18,8 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from checklists.models import Case
-from checklists.selectors import load_rule_config
-from checklists.services import access_log_record
+from checklists.selectors.catalogue import load_rule_config
+from checklists.services.access_log import access_log_record
 from checklists.views.common import staff_required
 from intake import services
 from intake.instructions import format_moment

@@ -8,10 +8,11 @@ import logging
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from checklists import rules, selectors
+from checklists import rules
 from checklists.casedata import CaseData
 from checklists.catalog import RuleConfig
 from checklists.models import Case
+from checklists.selectors.cases import case_queryset, case_to_data
 from notifications.models import NotificationSettings
 from notifications.schedule import ScheduleSettings, StaffRecipient
 
@@ -64,10 +65,7 @@ def sweep_cases(*, now: dt.datetime, until: dt.datetime, submitted_since: dt.dat
     upcoming = Q(appointment__is_active=True, appointment__start__gt=now, appointment__start__lte=until)
     submitted = Q(intake__submitted_at__gte=submitted_since, intake__submitted_at__lte=now)
     return list(
-        selectors.case_queryset()
-        .filter(status__in=ACTIVE_STATUSES)
-        .filter(upcoming | submitted)
-        .order_by("pk")
+        case_queryset().filter(status__in=ACTIVE_STATUSES).filter(upcoming | submitted).order_by("pk")
     )
 
 
@@ -76,7 +74,7 @@ def upcoming_evaluated(
 ) -> list[tuple[CaseData, tuple[rules.Flag, ...]]]:
     """Active cases starting in [now, until), as engine data with their open flags (five queries)."""
     cases = list(
-        selectors.case_queryset()
+        case_queryset()
         .filter(
             status__in=ACTIVE_STATUSES,
             appointment__is_active=True,
@@ -85,5 +83,5 @@ def upcoming_evaluated(
         )
         .order_by("appointment__start", "pk")
     )
-    data = [selectors.case_to_data(case) for case in cases]
+    data = [case_to_data(case) for case in cases]
     return [(case, rules.evaluate(case, config, now)) for case in data]

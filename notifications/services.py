@@ -12,7 +12,8 @@ from django.utils import timezone
 from checklists import rules
 from checklists.ics import appointment_calendar
 from checklists.models import Case
-from checklists.selectors import case_queryset, case_to_data, load_rule_config
+from checklists.selectors.cases import case_queryset, case_to_data
+from checklists.selectors.catalogue import load_rule_config
 from notifications.models import Notification
 from notifications.schedule import DAY_BEFORE
 

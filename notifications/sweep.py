@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from checklists.catalog import RuleConfig
 from checklists.models import Case
-from checklists.selectors import case_to_data, load_rule_config
+from checklists.selectors.cases import case_to_data
+from checklists.selectors.catalogue import load_rule_config
 from notifications import messages, schedule, selectors, tasks
 from notifications.models import Notification
 from notifications.services import SENDABLE, notification_plan, unsendable_reason

@@ -16,7 +16,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from checklists.catalog import RuleConfig
-from checklists.selectors import load_rule_config
+from checklists.selectors.catalogue import load_rule_config
 
 DATA = Path(__file__).parent / "data"
 

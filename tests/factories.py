@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from checklists import casedata as cd
-from checklists import services
 from checklists.catalog import RuleConfig
+from checklists.services.imports import cases_import
 
 UTC = dt.UTC
 
@@ -70,4 +70,4 @@ def full_case(reference: str, start: dt.datetime, room: str = "IR Suite 1") -> c
 def store_cases(count: int, config: RuleConfig, first_start: dt.datetime) -> None:
     """`count` full cases, two hours apart in one room."""
     cases = [full_case(f"Q-{i:03d}", first_start + dt.timedelta(hours=2 * i)) for i in range(count)]
-    services.cases_import(cases=cases, config=config)
+    cases_import(cases=cases, config=config)

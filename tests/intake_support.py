@@ -7,8 +7,8 @@ import datetime as dt
 from django.utils import timezone
 
 from checklists import casedata as cd
-from checklists import services
 from checklists.models import Case
+from checklists.services.imports import cases_import
 from intake import services as intake_services
 
 DOB = dt.date(1948, 3, 12)
@@ -43,7 +43,7 @@ def store_case(
         appointment=cd.AppointmentData(start=start, room=room) if start else None,
         **fields,
     )
-    services.cases_import(cases=[data], config=config)
+    cases_import(cases=[data], config=config)
     return Case.objects.select_related("patient").get(reference=reference)
 
 

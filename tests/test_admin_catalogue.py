@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from checklists import casedata as cd
-from checklists import services
 from checklists.models import Drug
+from checklists.services.imports import cases_import
 from tests.factories import full_case
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ START = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
 def _store(config, reference: str, *names: str, hours: int = 0) -> None:
     data = full_case(reference, START + dt.timedelta(hours=hours))
     data = dataclasses.replace(data, medications=tuple(cd.MedicationData(n) for n in names))
-    services.cases_import(cases=[data], config=config)
+    cases_import(cases=[data], config=config)
 
 
 def test_the_page_lists_unrecognised_names_most_frequent_first(admin_client, config):

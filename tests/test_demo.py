@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import User
 
-from checklists import rules, selectors
+from checklists import rules
 from checklists.models import Case, Room
+from checklists.selectors.cases import case_queryset, cases_evaluate
 from tests.factories import READINESS_CODES
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ def test_demo_cases_raise_every_flag_code_and_include_ready_cases(run_command):
     result = run_command("seed_demo")
 
     assert result.exit_code == 0, result.stderr
-    flags = selectors.cases_evaluate(selectors.case_queryset(), as_of=dt.datetime.now(dt.UTC))
+    flags = cases_evaluate(case_queryset(), as_of=dt.datetime.now(dt.UTC))
     assert {f.code for case_flags in flags.values() for f in case_flags} == READINESS_CODES
     assert sum(rules.is_ready(case_flags) for case_flags in flags.values()) >= 3
     assert Case.objects.count() == 15

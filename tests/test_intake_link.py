@@ -69,7 +69,7 @@ def test_a_link_for_a_scheduled_case_works_until_the_end_of_the_procedure_day_in
     config, settings
 ):
     settings.CLINIC_TIME_ZONE = "America/New_York"
-    from checklists.selectors import load_rule_config
+    from checklists.selectors.catalogue import load_rule_config
 
     config = load_rule_config()
     start = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)  # Friday 09:00 in New York

@@ -12,9 +12,16 @@ from django.test import Client
 from django.utils import timezone
 
 from checklists import casedata as cd
-from checklists import rules, selectors
-from checklists import services_casework as casework
+from checklists import rules
 from checklists.models import AccessLog, Allergy, Case, Driver, Intake, Medication, Patient, SignOff
+from checklists.selectors.cases import case_queryset, case_to_data, cases_evaluate
+from checklists.services.case_page import (
+    IntakeAnswers,
+    MedicationRow,
+    driver_save,
+    intake_record_for_patient,
+    medications_save,
+)
 from intake.models import IntakeProgress
 from tests.intake_support import DOB_FORM, issue, next_start, store_case, verified_client
 
@@ -142,8 +149,8 @@ def complete_intake(patient: Client, case: Case) -> None:
 
 
 def open_flags(case: Case) -> set[str]:
-    fresh = selectors.case_queryset().get(pk=case.pk)
-    return {f.code for f in selectors.cases_evaluate([fresh], as_of=timezone.now())[fresh.pk]}
+    fresh = case_queryset().get(pk=case.pk)
+    return {f.code for f in cases_evaluate([fresh], as_of=timezone.now())[fresh.pk]}
 
 
 # --- Who can see what ----------------------------------------------------------------------------
@@ -348,9 +355,7 @@ def test_the_instructions_show_the_patients_own_times_from_the_readiness_engine(
 
     page = patient.get("/intake/instructions/").content.decode()
 
-    ctx = rules.build_context(
-        selectors.case_to_data(selectors.case_queryset().get(pk=case.pk)), config, timezone.now()
-    )
+    ctx = rules.build_context(case_to_data(case_queryset().get(pk=case.pk)), config, timezone.now())
     food = ctx.timeline.food_stop_at
     assert f"{food:%H:%M} on {food:%A} {food.day} {food:%B}" in page  # "02:00 on Tuesday 24 November"
     assert "Arrive at the clinic by" in page and f"{ctx.timeline.arrival_at:%H:%M} on" in page
@@ -385,10 +390,10 @@ def test_the_instructions_show_the_patients_own_times_from_the_readiness_engine(
 
 def test_a_coordinator_save_meanwhile_gives_the_patient_a_conflict_not_an_overwrite(patient, case, config):
     read = meds_post(case, [{"name": "Aspirin 81 mg"}])  # the versions the patient's page was read at
-    casework.medications_save(
+    medications_save(
         case=Case.objects.get(pk=case.pk),
         version=read["version"],
-        rows=[casework.MedicationRow(id=None, name="Warfarin 5 mg")],
+        rows=[MedicationRow(id=None, name="Warfarin 5 mg")],
         config=config,
     )
 
@@ -404,10 +409,10 @@ def test_a_coordinator_save_meanwhile_gives_the_patient_a_conflict_not_an_overwr
 def test_a_coordinator_intake_save_meanwhile_conflicts_with_the_patients_answers(patient, case, config):
     patient.post("/intake/health/", health_post(case))
     read = health_post(case, can_lie_prone="no")
-    casework.intake_record_for_patient(
+    intake_record_for_patient(
         case=case,
         version=read["intake_version"],
-        answers=casework.IntakeAnswers(can_lie_prone=None, diabetes="insulin"),
+        answers=IntakeAnswers(can_lie_prone=None, diabetes="insulin"),
         submit=False,
         at=timezone.now(),
         config=config,
@@ -423,7 +428,7 @@ def test_a_coordinator_intake_save_meanwhile_conflicts_with_the_patients_answers
 def test_an_unchanged_step_saves_nothing_so_a_clinic_edit_elsewhere_is_no_conflict(patient, case, config):
     patient.post("/intake/about/", about_post(case))
     read = about_post(case)
-    casework.driver_save(
+    driver_save(
         case=Case.objects.get(pk=case.pk),
         version=read["version"],
         name="Bo",

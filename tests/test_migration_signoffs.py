@@ -11,8 +11,8 @@ from django.apps import apps
 from django.utils import timezone
 
 from checklists import casedata as cd
-from checklists import services
 from checklists.models import Case, SignOff
+from checklists.services.imports import cases_import
 
 pytestmark = pytest.mark.django_db
 attach_signoffs = import_module("checklists.migrations.0008_signoffs_attach_to_medications").attach_signoffs
@@ -26,7 +26,7 @@ def _case(config, reference: str, *medicines: str, start: dt.datetime | None) ->
         appointment=cd.AppointmentData(start=start, room="IR Suite 1") if start else None,
         medications=tuple(cd.MedicationData(m) for m in medicines),
     )
-    services.cases_import(cases=[data], config=config)
+    cases_import(cases=[data], config=config)
     return Case.objects.get(reference=reference)
 
 
@@ -67,7 +67,7 @@ def test_an_old_plan_that_could_mean_two_blood_thinners_is_withdrawn_with_a_note
 def test_an_old_plan_made_before_the_line_existed_is_withdrawn(config):
     case = _case(config, "M-3", start=timezone.now() + dt.timedelta(days=5))
     signoff = _old_signoff(case, "anticoagulant_plan_approved")
-    services.cases_import(
+    cases_import(
         cases=[
             cd.CaseData(
                 reference="M-3",

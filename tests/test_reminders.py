@@ -20,10 +20,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 
 from checklists import casedata as cd
-from checklists import services
 from checklists.catalog import RuleConfig
 from checklists.models import Case, Room
-from checklists.selectors import load_rule_config
+from checklists.selectors.catalogue import load_rule_config
+from checklists.services.booking import appointment_book
+from checklists.services.cases import case_cancel
+from checklists.services.imports import cases_import
 from notifications import schedule
 from notifications.models import Notification, NotificationSettings
 from notifications.schedule import ScheduleSettings
@@ -84,7 +86,7 @@ def patient_done(submitted_at: dt.datetime = SUBMITTED) -> dict:
 
 
 def store(*cases: cd.CaseData) -> list[Case]:
-    services.cases_import(cases=list(cases), config=load_rule_config())
+    cases_import(cases=list(cases), config=load_rule_config())
     return list(Case.objects.filter(reference__in=[c.reference for c in cases]).order_by("reference"))
 
 
@@ -366,7 +368,7 @@ def test_the_reminders_of_the_week_before_go_out_on_their_local_times(new_york):
 def test_rescheduling_moves_the_reminders(new_york):
     [case] = store(case_data())
     later = START + dt.timedelta(days=7)  # Monday 9 November
-    services.appointment_book(case=case, room=Room.objects.get(), start=later, config=new_york)
+    appointment_book(case=case, room=Room.objects.get(), start=later, config=new_york)
 
     sweep_at(utc(2026, 10, 26, 14, 5))  # the old 7-day time: nothing
     sweep_at(utc(2026, 11, 2, 15, 5))  # the new one: Monday 2 November 10:05 EST
@@ -379,9 +381,7 @@ def test_a_reminder_waiting_for_a_worker_is_cancelled_when_the_case_moves(new_yo
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # no worker runs
     [case] = store(case_data())
     sweep_at(utc(2026, 10, 26, 14, 5))
-    services.appointment_book(
-        case=case, room=Room.objects.get(), start=START + dt.timedelta(days=7), config=new_york
-    )
+    appointment_book(case=case, room=Room.objects.get(), start=START + dt.timedelta(days=7), config=new_york)
 
     report = sweep_at(utc(2026, 10, 26, 14, 10))
 
@@ -394,7 +394,7 @@ def test_cancelling_the_case_drops_its_pending_messages_and_sends_nothing_more(n
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     [case] = store(case_data())
     sweep_at(utc(2026, 10, 26, 14, 5))
-    services.case_cancel(case=case, version=case.version, config=new_york)
+    case_cancel(case=case, version=case.version, config=new_york)
     settings.TASKS = IMMEDIATE
 
     sweep_at(utc(2026, 10, 26, 14, 10))
@@ -419,7 +419,7 @@ def test_a_task_for_a_cancelled_case_sends_nothing(new_york):
         body_text="b",
         planned_at=START,
     )
-    services.case_cancel(case=case, version=case.version, config=new_york)
+    case_cancel(case=case, version=case.version, config=new_york)
 
     notification_send(notification_id=row.pk)
 

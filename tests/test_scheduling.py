@@ -8,8 +8,10 @@ import threading
 import pytest
 from django.db import IntegrityError, connection, connections
 
-from checklists import services
 from checklists.models import Appointment, Case, Room
+from checklists.services.booking import SlotTaken, appointment_book
+from checklists.services.cases import case_cancel, case_create, case_update
+from checklists.services.edits import StaleEdit
 
 UTC = dt.UTC
 START = dt.datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -17,7 +19,7 @@ PATIENT = {"first_name": "Ann", "last_name": "Lee", "date_of_birth": dt.date(195
 
 
 def new_case(config, *, levels=("L1",), room=None, start=None, reference="") -> Case:
-    return services.case_create(
+    return case_create(
         patient=PATIENT,
         procedure={"levels": list(levels), "kind": "vertebroplasty", "anesthesia": "local_sedation"},
         room=room,
@@ -45,7 +47,7 @@ def test_booking_an_overlapping_slot_is_refused_with_the_other_cases_time(config
     new_case(config, levels=("L1", "L2"), room=room, start=START, reference="FIRST")
 
     with pytest.raises(
-        services.SlotTaken, match=r"IR Suite 1 is already booked Mon 07 Dec 2026 09:00–11:00 \(FIRST\)"
+        SlotTaken, match=r"IR Suite 1 is already booked Mon 07 Dec 2026 09:00–11:00 \(FIRST\)"
     ):
         new_case(config, room=room, start=START + dt.timedelta(hours=1))
     assert Case.objects.count() == 1  # the refused case was not half-written
@@ -60,7 +62,7 @@ def test_a_case_may_start_when_the_previous_one_ends(config, room):
 
 def test_cancelling_a_case_frees_its_slot(config, room):
     first = new_case(config, room=room, start=START)
-    services.case_cancel(case=first, version=first.version, config=config)
+    case_cancel(case=first, version=first.version, config=config)
 
     second = new_case(config, room=room, start=START)
 
@@ -71,7 +73,7 @@ def test_cancelling_a_case_frees_its_slot(config, room):
 def test_rescheduling_into_its_own_slot_is_not_an_overlap(config, room):
     case = new_case(config, levels=("L1", "L2"), room=room, start=START)
 
-    services.case_update(
+    case_update(
         case=case,
         version=case.version,
         patient=PATIENT,
@@ -91,12 +93,12 @@ def test_the_second_of_two_edits_from_the_same_version_is_refused_and_not_writte
     read_version = case.version
     first_view, second_view = Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)
 
-    services.case_update(
+    case_update(
         case=first_view, version=read_version, patient={"first_name": "Anne"}, procedure={},
         room=room, start=START, config=config,
     )  # fmt: skip
-    with pytest.raises(services.StaleEdit, match="changed by .* at .* reload"):
-        services.case_update(
+    with pytest.raises(StaleEdit, match="changed by .* at .* reload"):
+        case_update(
             case=second_view, version=read_version, patient={"first_name": "Annie"}, procedure={},
             room=room, start=START, config=config,
         )  # fmt: skip
@@ -116,9 +118,9 @@ def test_two_people_booking_the_same_slot_at_once_get_exactly_one_booking(config
     def book(case: Case) -> None:
         try:
             barrier.wait(timeout=10)
-            services.appointment_book(case=case, room=room, start=START, config=config)
+            appointment_book(case=case, room=room, start=START, config=config)
             outcomes.append("booked")
-        except services.SlotTaken:
+        except SlotTaken:
             outcomes.append("refused")
         except Exception as exc:  # anything else is a failure the assertion should show
             outcomes.append(repr(exc))

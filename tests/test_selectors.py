@@ -6,8 +6,10 @@ import datetime as dt
 
 import pytest
 
-from checklists import rules, selectors, services
+from checklists import rules
 from checklists.casefile import read_case_file
+from checklists.selectors.cases import case_queryset, case_to_data, cases_evaluate
+from checklists.services.imports import cases_import
 from tests.conftest import DATA
 from tests.factories import full_case, store_cases
 
@@ -27,7 +29,7 @@ def test_evaluating_cases_costs_the_same_queries_for_one_case_or_fifty(
     store_cases(count, config, START)
 
     with django_assert_num_queries(QUERIES_TO_EVALUATE):
-        flags = selectors.cases_evaluate(selectors.case_queryset(), as_of=AS_OF)
+        flags = cases_evaluate(case_queryset(), as_of=AS_OF)
 
     assert len(flags) == count
     assert all(any(f.code == "ANTICOAGULANT_HOLD_PLAN" for f in case_flags) for case_flags in flags.values())
@@ -35,18 +37,16 @@ def test_evaluating_cases_costs_the_same_queries_for_one_case_or_fifty(
 
 def test_a_stored_case_reads_back_as_the_data_it_was_stored_from(config):
     original = full_case("R-1", START)
-    services.cases_import(cases=[original], config=config)
+    cases_import(cases=[original], config=config)
 
-    stored = selectors.case_to_data(selectors.case_queryset().get(reference="R-1"))
+    stored = case_to_data(case_queryset().get(reference="R-1"))
     assert stored == original
 
 
 def test_a_stored_case_is_judged_exactly_like_the_file_it_came_from(config):
     as_of = dt.datetime(2026, 3, 12, 13, 0, tzinfo=dt.UTC)
     from_file = read_case_file(DATA / "example_case.json", as_of=as_of)
-    services.cases_import(cases=from_file, config=config)
+    cases_import(cases=from_file, config=config)
 
-    stored = selectors.cases_evaluate(
-        selectors.case_queryset().order_by("reference"), as_of=as_of, config=config
-    )
+    stored = cases_evaluate(case_queryset().order_by("reference"), as_of=as_of, config=config)
     assert list(stored.values()) == [rules.evaluate(case, config, as_of) for case in from_file]

@@ -9,10 +9,25 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from checklists import services
-from checklists import services_casework as casework
 from checklists.models import Allergy, Case, Driver, Intake, LabResult, Medication, SignOff
-from checklists.selectors import load_rule_config
+from checklists.phones import phone_e164
+from checklists.selectors.catalogue import load_rule_config
+from checklists.services.booking import appointment_book
+from checklists.services.case_page import (
+    AllergyRow,
+    IntakeAnswers,
+    MedicationRow,
+    allergies_save,
+    driver_confirm,
+    driver_save,
+    intake_record_for_patient,
+    lab_result_add,
+    medications_save,
+)
+from checklists.services.catalogue import drug_name_add
+from checklists.services.edits import StaleEdit
+from checklists.services.imports import cases_import
+from checklists.services.signoffs import signoff_record, signoff_withdraw
 from tests.factories import full_case
 
 # Expected clock times are written in UTC, the clinic zone of these tests.
@@ -23,7 +38,7 @@ NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def case(config) -> Case:
-    services.cases_import(cases=[full_case("S-1", START)], config=config)
+    cases_import(cases=[full_case("S-1", START)], config=config)
     return Case.objects.get(reference="S-1")
 
 
@@ -43,8 +58,8 @@ def clinician(django_user_model):
     return _user(django_user_model, "dr_kim", "clinician")
 
 
-def _meds(case: Case) -> list[casework.MedicationRow]:
-    return [casework.MedicationRow(id=m.pk, name=m.name) for m in Medication.objects.filter(case=case)]
+def _meds(case: Case) -> list[MedicationRow]:
+    return [MedicationRow(id=m.pk, name=m.name) for m in Medication.objects.filter(case=case)]
 
 
 # --- Sign-offs -----------------------------------------------------------------------------------
@@ -54,15 +69,13 @@ def test_a_coordinator_recording_a_clinician_item_is_refused_and_nothing_is_writ
     case, coordinator, config
 ):
     with pytest.raises(PermissionDenied):
-        casework.signoff_record(
-            case=case, item="labs_reviewed", note="", user=coordinator, at=NOW, config=config
-        )
+        signoff_record(case=case, item="labs_reviewed", note="", user=coordinator, at=NOW, config=config)
 
     assert not SignOff.objects.filter(item="labs_reviewed").exists()
 
 
 def test_a_signoff_records_who_when_and_the_note(case, clinician, config):
-    signoff = casework.signoff_record(
+    signoff = signoff_record(
         case=case, item="labs_reviewed", note="  INR fine  ", user=clinician, at=NOW, config=config
     )
 
@@ -70,22 +83,18 @@ def test_a_signoff_records_who_when_and_the_note(case, clinician, config):
 
 
 def test_a_second_active_signoff_of_an_item_is_refused_with_who_and_when(case, clinician, config):
-    casework.signoff_record(case=case, item="labs_reviewed", note="", user=clinician, at=NOW, config=config)
+    signoff_record(case=case, item="labs_reviewed", note="", user=clinician, at=NOW, config=config)
 
     with pytest.raises(ValidationError) as error:
-        casework.signoff_record(
-            case=case, item="labs_reviewed", note="", user=clinician, at=NOW, config=config
-        )
+        signoff_record(case=case, item="labs_reviewed", note="", user=clinician, at=NOW, config=config)
 
     assert "already signed off by dr_kim at Tue 01 Dec 2026 10:00" in error.value.messages[0]
 
 
 def test_a_withdrawn_signoff_can_be_recorded_again_and_history_keeps_both(case, clinician, config):
-    casework.signoff_record(case=case, item="labs_reviewed", note="", user=clinician, at=NOW, config=config)
-    casework.signoff_withdraw(case=case, item="labs_reviewed", user=clinician, at=NOW)
-    casework.signoff_record(
-        case=case, item="labs_reviewed", note="again", user=clinician, at=NOW, config=config
-    )
+    signoff_record(case=case, item="labs_reviewed", note="", user=clinician, at=NOW, config=config)
+    signoff_withdraw(case=case, item="labs_reviewed", user=clinician, at=NOW)
+    signoff_record(case=case, item="labs_reviewed", note="again", user=clinician, at=NOW, config=config)
 
     rows = SignOff.objects.filter(item="labs_reviewed")
     assert [s.withdrawn_at is None for s in rows] == [False, True]
@@ -94,7 +103,7 @@ def test_a_withdrawn_signoff_can_be_recorded_again_and_history_keeps_both(case, 
 
 def test_withdrawing_an_item_without_an_active_signoff_says_so(case, clinician):
     with pytest.raises(ValidationError, match="no active sign-off"):
-        casework.signoff_withdraw(case=case, item="labs_reviewed", user=clinician, at=NOW)
+        signoff_withdraw(case=case, item="labs_reviewed", user=clinician, at=NOW)
 
 
 # --- Driver and labs -----------------------------------------------------------------------------
@@ -103,7 +112,7 @@ def test_withdrawing_an_item_without_an_active_signoff_says_so(case, clinician):
 def test_a_driver_phone_is_stored_as_e164_using_the_clinic_region(case, config, settings):
     settings.CLINIC_PHONE_REGION = "GB"
 
-    driver = casework.driver_save(
+    driver = driver_save(
         case=case, version=case.version, name="Cy", relationship="", phone="020 7946 0018", config=config
     )
 
@@ -111,9 +120,9 @@ def test_a_driver_phone_is_stored_as_e164_using_the_clinic_region(case, config, 
 
 
 def test_a_changed_driver_phone_must_be_confirmed_again(case, coordinator, config):
-    casework.driver_confirm(case=case, version=case.version, user=coordinator, at=NOW, config=config)
+    driver_confirm(case=case, version=case.version, user=coordinator, at=NOW, config=config)
 
-    driver = casework.driver_save(
+    driver = driver_save(
         case=case, version=case.version, name="Bo Lee", relationship="", phone="+12125550142", config=config
     )
 
@@ -121,7 +130,7 @@ def test_a_changed_driver_phone_must_be_confirmed_again(case, coordinator, confi
 
 
 def test_confirming_the_driver_records_who_and_when(case, coordinator, config):
-    casework.driver_confirm(case=case, version=case.version, user=coordinator, at=NOW, config=config)
+    driver_confirm(case=case, version=case.version, user=coordinator, at=NOW, config=config)
 
     driver = Driver.objects.get(case=case)
     assert (driver.confirmed_at, driver.confirmed_by) == (NOW, coordinator)
@@ -131,7 +140,7 @@ def test_a_lab_in_the_future_is_refused_and_the_version_is_not_claimed(case, con
     version = case.version
 
     with pytest.raises(ValidationError) as error:
-        casework.lab_result_add(
+        lab_result_add(
             case=case,
             version=version,
             test="egfr",
@@ -148,7 +157,7 @@ def test_a_lab_in_the_future_is_refused_and_the_version_is_not_claimed(case, con
 
 def test_a_negative_lab_value_is_refused(case, config):
     with pytest.raises(ValidationError) as error:
-        casework.lab_result_add(
+        lab_result_add(
             case=case,
             version=case.version,
             test="inr",
@@ -166,19 +175,19 @@ def test_a_negative_lab_value_is_refused(case, config):
 
 def test_an_edit_from_an_old_version_is_refused_and_writes_nothing(case, config):
     read_version = case.version
-    casework.medications_save(
+    medications_save(
         case=case,
         version=read_version,
-        rows=[*_meds(case), casework.MedicationRow(None, "Metformin")],
+        rows=[*_meds(case), MedicationRow(None, "Metformin")],
         config=config,
     )
     stale_case = Case.objects.get(pk=case.pk)
 
-    with pytest.raises(services.StaleEdit, match="This case was changed by .* reload"):
-        casework.medications_save(
+    with pytest.raises(StaleEdit, match="This case was changed by .* reload"):
+        medications_save(
             case=stale_case,
             version=read_version,
-            rows=[*_meds(case), casework.MedicationRow(None, "Warfarin")],
+            rows=[*_meds(case), MedicationRow(None, "Warfarin")],
             config=config,
         )
 
@@ -190,7 +199,7 @@ def test_saving_medicines_keeps_the_catalogue_match_in_sync(case, config):
     rows = _meds(case)
     rows[0] = dataclasses.replace(rows[0], name="Plavix 75 mg")  # was Eliquis
 
-    casework.medications_save(case=case, version=case.version, rows=rows, config=config)
+    medications_save(case=case, version=case.version, rows=rows, config=config)
 
     med = Medication.objects.get(pk=rows[0].id)
     assert [d.name for d in med.drugs.all()] == ["clopidogrel"]
@@ -198,36 +207,34 @@ def test_saving_medicines_keeps_the_catalogue_match_in_sync(case, config):
 
 def test_an_invalid_line_leaves_every_line_and_the_version_as_they_were(case, config):
     version = case.version
-    rows = [dataclasses.replace(r, delete=True) for r in _meds(case)] + [
-        casework.MedicationRow(None, "x" * 300)
-    ]
+    rows = [dataclasses.replace(r, delete=True) for r in _meds(case)] + [MedicationRow(None, "x" * 300)]
 
     with pytest.raises(ValidationError):
-        casework.medications_save(case=case, version=version, rows=rows, config=config)
+        medications_save(case=case, version=version, rows=rows, config=config)
 
     assert Medication.objects.filter(case=case).count() == 3
     assert Case.objects.get(pk=case.pk).version == version
 
 
 def test_a_line_of_another_case_cannot_be_edited(case, config):
-    services.cases_import(cases=[full_case("S-2", START + dt.timedelta(hours=3))], config=config)
+    cases_import(cases=[full_case("S-2", START + dt.timedelta(hours=3))], config=config)
     other = Medication.objects.filter(case__reference="S-2").first()
 
     with pytest.raises(ValidationError, match="does not belong to this case"):
-        casework.medications_save(
-            case=case, version=case.version, rows=[casework.MedicationRow(other.pk, "Aspirin")], config=config
+        medications_save(
+            case=case, version=case.version, rows=[MedicationRow(other.pk, "Aspirin")], config=config
         )
 
     assert Medication.objects.get(pk=other.pk).name == other.name
 
 
 def test_allergies_are_replaced_as_the_rows_say(case, config):
-    rows = [casework.AllergyRow(a.pk, a.category, delete=a.category == "latex") for a in case.allergies.all()]
+    rows = [AllergyRow(a.pk, a.category, delete=a.category == "latex") for a in case.allergies.all()]
 
-    casework.allergies_save(
+    allergies_save(
         case=case,
         version=case.version,
-        rows=[*rows, casework.AllergyRow(None, "sedative", "midazolam")],
+        rows=[*rows, AllergyRow(None, "sedative", "midazolam")],
         config=config,
     )
 
@@ -242,13 +249,13 @@ def test_allergies_are_replaced_as_the_rows_say(case, config):
 
 def test_a_first_phone_intake_is_created_and_submitted(config):
     data = dataclasses.replace(full_case("S-3", START), intake=None, allergies=())
-    services.cases_import(cases=[data], config=config)
+    cases_import(cases=[data], config=config)
     case = Case.objects.get(reference="S-3")
 
-    intake = casework.intake_record_for_patient(
+    intake = intake_record_for_patient(
         case=case,
         version=0,
-        answers=casework.IntakeAnswers(no_known_allergies=True, can_lie_prone=True, diabetes="diet"),
+        answers=IntakeAnswers(no_known_allergies=True, can_lie_prone=True, diabetes="diet"),
         submit=True,
         at=NOW,
         config=config,
@@ -261,10 +268,10 @@ def test_no_known_allergies_is_refused_while_allergies_are_listed(case, config):
     intake = Intake.objects.get(case=case)
 
     with pytest.raises(ValidationError) as error:
-        casework.intake_record_for_patient(
+        intake_record_for_patient(
             case=case,
             version=intake.version,
-            answers=casework.IntakeAnswers(no_known_allergies=True),
+            answers=IntakeAnswers(no_known_allergies=True),
             submit=False,
             at=NOW,
             config=config,
@@ -276,16 +283,16 @@ def test_no_known_allergies_is_refused_while_allergies_are_listed(case, config):
 
 def test_intake_answers_read_before_the_patients_last_save_are_refused(case, config):
     intake = Intake.objects.get(case=case)
-    answers = casework.IntakeAnswers(pregnant=True)
-    casework.intake_record_for_patient(
+    answers = IntakeAnswers(pregnant=True)
+    intake_record_for_patient(
         case=case, version=intake.version, answers=answers, submit=False, at=NOW, config=config
     )
 
-    with pytest.raises(services.StaleEdit):
-        casework.intake_record_for_patient(
+    with pytest.raises(StaleEdit):
+        intake_record_for_patient(
             case=case,
             version=intake.version,
-            answers=casework.IntakeAnswers(pregnant=False),
+            answers=IntakeAnswers(pregnant=False),
             submit=False,
             at=NOW,
             config=config,
@@ -298,10 +305,10 @@ def test_marking_submitted_keeps_the_first_submission_time(case, config):
     intake = Intake.objects.get(case=case)
     first = intake.submitted_at
 
-    saved = casework.intake_record_for_patient(
+    saved = intake_record_for_patient(
         case=case,
         version=intake.version,
-        answers=casework.IntakeAnswers(),
+        answers=IntakeAnswers(),
         submit=True,
         at=NOW,
         config=config,
@@ -312,18 +319,18 @@ def test_marking_submitted_keeps_the_first_submission_time(case, config):
 
 def test_phone_numbers_that_cannot_be_a_number_are_refused():
     with pytest.raises(ValidationError):
-        casework.phone_e164("12")
+        phone_e164("12")
     with pytest.raises(ValidationError):
-        casework.phone_e164("call me")
+        phone_e164("call me")
 
 
 def test_an_unknown_item_is_refused_before_any_permission_check(case, clinician, config):
     with pytest.raises(ValidationError):
-        casework.signoff_record(case=case, item="bogus", note="", user=clinician, at=NOW, config=config)
+        signoff_record(case=case, item="bogus", note="", user=clinician, at=NOW, config=config)
 
 
 def test_case_edits_leave_a_history_row_naming_the_new_version(case, config):
-    casework.lab_result_add(
+    lab_result_add(
         case=case,
         version=case.version,
         test="egfr",
@@ -340,13 +347,9 @@ def test_case_edits_leave_a_history_row_naming_the_new_version(case, config):
 
 
 def _flags(case: Case, config, as_of: dt.datetime = NOW) -> list:
-    from checklists import selectors
+    from checklists.selectors.cases import case_queryset, cases_evaluate
 
-    return list(
-        selectors.cases_evaluate([selectors.case_queryset().get(pk=case.pk)], as_of=as_of, config=config)[
-            case.pk
-        ]
-    )
+    return list(cases_evaluate([case_queryset().get(pk=case.pk)], as_of=as_of, config=config)[case.pk])
 
 
 def _codes_for(case: Case, config, code: str) -> list[str]:
@@ -354,7 +357,7 @@ def _codes_for(case: Case, config, code: str) -> list[str]:
 
 
 def _approve(case: Case, user, config, line: str, **plan) -> SignOff:
-    return casework.signoff_record(
+    return signoff_record(
         case=case,
         item="anticoagulant_plan_approved",
         note="",
@@ -367,10 +370,10 @@ def _approve(case: Case, user, config, line: str, **plan) -> SignOff:
 
 
 def test_a_plan_records_its_line_the_appointment_start_and_clears_only_that_line(case, clinician, config):
-    casework.medications_save(
+    medications_save(
         case=case,
         version=case.version,
-        rows=[*_meds(case), casework.MedicationRow(id=None, name="Plavix")],
+        rows=[*_meds(case), MedicationRow(id=None, name="Plavix")],
         config=config,
     )
     signoff = _approve(Case.objects.get(pk=case.pk), clinician, config, "Eliquis 5mg")
@@ -382,11 +385,11 @@ def test_a_plan_records_its_line_the_appointment_start_and_clears_only_that_line
 
 def test_a_per_medicine_item_must_name_its_line_and_a_case_item_must_not(case, clinician, config):
     with pytest.raises(ValidationError, match="Choose which medicine"):
-        casework.signoff_record(
+        signoff_record(
             case=case, item="anticoagulant_plan_approved", note="", user=clinician, at=NOW, config=config
         )
     with pytest.raises(ValidationError, match="about the whole case"):
-        casework.signoff_record(
+        signoff_record(
             case=case,
             item="labs_reviewed",
             note="",
@@ -403,9 +406,7 @@ def test_a_renamed_line_loses_its_sign_off_and_can_be_approved_again(case, clini
     rows = [
         dataclasses.replace(r, name="Eliquis 2.5mg") if r.name == "Eliquis 5mg" else r for r in _meds(case)
     ]
-    casework.medications_save(
-        case=case, version=Case.objects.get(pk=case.pk).version, rows=rows, config=config
-    )
+    medications_save(case=case, version=Case.objects.get(pk=case.pk).version, rows=rows, config=config)
 
     assert _codes_for(case, config, "ANTICOAGULANT_HOLD_PLAN") == ["Eliquis 2.5mg"]
     _approve(Case.objects.get(pk=case.pk), clinician, config, "Eliquis 2.5mg")
@@ -415,13 +416,11 @@ def test_a_renamed_line_loses_its_sign_off_and_can_be_approved_again(case, clini
 def test_a_removed_line_takes_its_sign_off_with_it(case, clinician, config):
     _approve(case, clinician, config, "Eliquis 5mg")
     rows = [dataclasses.replace(r, delete=True) if r.name == "Eliquis 5mg" else r for r in _meds(case)]
-    casework.medications_save(
-        case=case, version=Case.objects.get(pk=case.pk).version, rows=rows, config=config
-    )
-    casework.medications_save(
+    medications_save(case=case, version=Case.objects.get(pk=case.pk).version, rows=rows, config=config)
+    medications_save(
         case=case,
         version=Case.objects.get(pk=case.pk).version,
-        rows=[*_meds(case), casework.MedicationRow(id=None, name="Eliquis 5mg")],
+        rows=[*_meds(case), MedicationRow(id=None, name="Eliquis 5mg")],
         config=config,
     )
 
@@ -431,9 +430,7 @@ def test_a_removed_line_takes_its_sign_off_with_it(case, clinician, config):
 
 def test_a_reschedule_to_another_day_voids_the_plan_and_the_flag_says_so(case, clinician, config):
     _approve(case, clinician, config, "Eliquis 5mg")
-    services.appointment_book(
-        case=case, room=case.appointment.room, start=START + dt.timedelta(days=2), config=config
-    )
+    appointment_book(case=case, room=case.appointment.room, start=START + dt.timedelta(days=2), config=config)
 
     [flag] = [f for f in _flags(case, config) if f.code == "ANTICOAGULANT_HOLD_PLAN"]
     assert (
@@ -444,7 +441,7 @@ def test_a_reschedule_to_another_day_voids_the_plan_and_the_flag_says_so(case, c
 
 def test_a_move_within_the_same_day_keeps_the_plan(case, clinician, config):
     _approve(case, clinician, config, "Eliquis 5mg")
-    services.appointment_book(
+    appointment_book(
         case=case, room=case.appointment.room, start=START + dt.timedelta(hours=3), config=config
     )
 
@@ -468,7 +465,7 @@ def test_a_dated_plan_needs_an_appointment_but_keep_taking_it_does_not(case, cli
 def test_a_per_medicine_sign_off_is_withdrawn_by_its_id(case, clinician, config):
     signoff = _approve(case, clinician, config, "Eliquis 5mg")
 
-    casework.signoff_withdraw(
+    signoff_withdraw(
         case=case, item="anticoagulant_plan_approved", user=clinician, at=NOW, signoff_id=signoff.pk
     )
 
@@ -478,9 +475,9 @@ def test_a_per_medicine_sign_off_is_withdrawn_by_its_id(case, clinician, config)
 
 def test_a_clinician_teaches_the_catalogue_a_name_for_every_case(case, clinician, coordinator, config):
     with pytest.raises(PermissionDenied):
-        casework.drug_name_add(drug_name="apixaban", name="Elliquis", user=coordinator, config=config)
+        drug_name_add(drug_name="apixaban", name="Elliquis", user=coordinator, config=config)
 
-    drug = casework.drug_name_add(drug_name="apixaban", name="Elliquis", user=clinician, config=config)
+    drug = drug_name_add(drug_name="apixaban", name="Elliquis", user=clinician, config=config)
 
     assert "Elliquis" in drug.alias_list
     latest = drug.history.latest()
@@ -489,13 +486,11 @@ def test_a_clinician_teaches_the_catalogue_a_name_for_every_case(case, clinician
         "Name “Elliquis” added by dr_kim from a case",
     )
     with pytest.raises(ValidationError, match="already reads as apixaban"):
-        casework.drug_name_add(
-            drug_name="warfarin", name="eliquis", user=clinician, config=load_rule_config()
-        )
+        drug_name_add(drug_name="warfarin", name="eliquis", user=clinician, config=load_rule_config())
 
 
 def test_a_coordinator_may_check_the_list_for_a_drug_listed_twice(case, coordinator, config):
-    signoff = casework.signoff_record(
+    signoff = signoff_record(
         case=case, item="medication_list_checked", note="Same tablet", user=coordinator, at=NOW, config=config
     )
     assert signoff.medication_name == ""

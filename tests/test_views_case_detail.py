@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checklists import casedata as cd
-from checklists import services
 from checklists.models import AccessLog, Allergy, Case, Driver, Intake, LabResult, Medication, SignOff
+from checklists.services.imports import cases_import
 from tests.factories import full_case
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def start():
 
 
 def _store(config, data: cd.CaseData) -> Case:
-    services.cases_import(cases=[data], config=config)
+    cases_import(cases=[data], config=config)
     return Case.objects.get(reference=data.reference)
 
 

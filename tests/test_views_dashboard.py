@@ -11,8 +11,9 @@ import time_machine
 from django.contrib.auth.models import Group
 
 from checklists import casedata as cd
-from checklists import services
 from checklists.models import AccessLog, Case
+from checklists.services.cases import case_cancel
+from checklists.services.imports import cases_import
 from tests.factories import full_case, store_cases
 
 # Expected clock times are written in UTC, the clinic zone of these tests.
@@ -74,7 +75,7 @@ def ready_case(
 
 
 def store(*cases: cd.CaseData, config) -> None:
-    services.cases_import(cases=list(cases), config=config)
+    cases_import(cases=list(cases), config=config)
 
 
 def row(response, reference: str) -> str:
@@ -183,7 +184,7 @@ def test_cases_are_grouped_by_day_in_time_order(staff_client, config):
 def test_cancelled_cases_are_never_shown(staff_client, config):
     store(ready_case("GONE", at(1, 8)), ready_case("DRAFT-GONE", None), config=config)
     for case in Case.objects.all():
-        services.case_cancel(case=case, version=case.version, config=config)
+        case_cancel(case=case, version=case.version, config=config)
 
     assert listed(staff_client.get("/dashboard/")) == []
     assert listed(staff_client.get(f"/schedule/?date={TODAY + dt.timedelta(days=1)}")) == []

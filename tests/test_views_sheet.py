@@ -9,9 +9,9 @@ import time_machine
 from icalendar import Calendar
 
 from checklists import casedata as cd
-from checklists import services
 from checklists.models import AccessLog, Case, SignOff
-from checklists.selectors import load_rule_config
+from checklists.selectors.catalogue import load_rule_config
+from checklists.services.imports import cases_import
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -35,7 +35,7 @@ def case(new_york) -> Case:
         allergies=(cd.AllergyData("iodinated_contrast", "iohexol", "hives"),),
         driver=cd.DriverData("Bo Lee", "+15551234567"),
     )
-    services.cases_import(cases=[data], config=config)
+    cases_import(cases=[data], config=config)
     return Case.objects.get()
 
 

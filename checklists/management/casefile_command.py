@@ -12,7 +12,7 @@ from django.db import DatabaseError
 
 from checklists.catalog import RuleConfig
 from checklists.models import RuleSettings
-from checklists.selectors import load_rule_config
+from checklists.selectors.catalogue import load_rule_config
 
 EXIT_INVALID = 2
 

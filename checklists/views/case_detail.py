@@ -1,8 +1,9 @@
 """The case page: everything known about a case, its open flags by owner, and the actions that clear them.
 
 GET renders the page (and logs the view). Every action is a POST that calls one service in
-`services_casework` and redirects back with a message; a bad form re-renders the page with the
-error next to its field. Sign-off record/withdraw answer an htmx request with the flags partial.
+`checklists.services` (case_page, signoffs, catalogue) and redirects back with a message; a bad
+form re-renders the page with the error next to its field. Sign-off record/withdraw answer an htmx
+request with the flags partial.
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_POST
 
 from checklists import casedata as cd
-from checklists import permissions, rules, selectors, services
-from checklists import services_casework as casework
+from checklists import permissions, rules
 from checklists.catalog import RuleConfig
-from checklists.forms_casework import (
+from checklists.forms.case_page import (
     AllergyFormSet,
     DriverForm,
     IntakeForm,
@@ -42,7 +42,9 @@ from checklists.forms_casework import (
     answer_for,
 )
 from checklists.models import Case
-from checklists.selectors import load_rule_config
+from checklists.selectors import cases
+from checklists.selectors.catalogue import load_rule_config
+from checklists.services import access_log, case_page, catalogue, edits, signoffs
 from checklists.views.common import staff_required
 
 PAGE = "checklists/case_detail/page.html"
@@ -54,7 +56,7 @@ INTAKE_CODES = frozenset(
 
 
 def _case(case_uuid: UUID) -> Case:
-    return get_object_or_404(selectors.case_page_queryset(), uuid=case_uuid)
+    return get_object_or_404(cases.case_page_queryset(), uuid=case_uuid)
 
 
 def _case_row(case_uuid: UUID) -> Case:
@@ -97,7 +99,7 @@ def _flag_row(
     row = FlagRow(flag=flag)
     item = rules.CLEARED_BY.get(flag.code)
     if item is not None:
-        row.cleared_by = casework.item_label(item)
+        row.cleared_by = signoffs.item_label(item)
         if permissions.can_record_signoff(user, item):
             name = flag.data.get("medication") if item in cd.PER_MEDICATION_ITEMS else None
             line = next((m for m in case.medications.all() if m.name == name), None)
@@ -140,7 +142,7 @@ def _flag_row(
 def _flags_context(request: HttpRequest, case: Case, config: RuleConfig, now: dt.datetime) -> dict:
     """What the flags partial shows: open flags by owner, and every sign-off."""
     user = request.user
-    ctx = rules.build_context(selectors.case_to_data(case), config, now)
+    ctx = rules.build_context(cases.case_to_data(case), config, now)
     flags = rules.flags_for(ctx)
     edit_url = _optional_url("case_edit", case)
     rows = [_flag_row(i, flag, case, user, edit_url, ctx) for i, flag in enumerate(flags)]
@@ -163,7 +165,7 @@ def _flags_context(request: HttpRequest, case: Case, config: RuleConfig, now: dt
         "signoffs": [
             {
                 "signoff": s,
-                "label": casework.item_label(s.item),
+                "label": signoffs.item_label(s.item),
                 "void": _void_reason(s, line_names, ctx),
                 "withdraw_form": (
                     WithdrawSignOffForm(
@@ -301,7 +303,7 @@ def _page_context(request: HttpRequest, case: Case, config: RuleConfig, **bound)
     now = timezone.now()
     # One query for the user's groups, however many permission checks the page makes.
     prefetch_related_objects([request.user], "groups")
-    timeline = rules.timeline_for(selectors.case_to_data(case), config)
+    timeline = rules.timeline_for(cases.case_to_data(case), config)
     return {
         **_flags_context(request, case, config, now),
         **_forms(case),
@@ -323,11 +325,11 @@ def _rerender(request: HttpRequest, case_uuid: UUID, config: RuleConfig, **bound
     """The page again with a bound form and its errors; re-read, as a refused edit may have
     changed the in-memory case before it rolled back."""
     case = _case(case_uuid)
-    services.access_log_record(request=request, action="case.view", case=case)
+    access_log.access_log_record(request=request, action="case.view", case=case)
     return render(request, PAGE, _page_context(request, case, config, **bound))
 
 
-def _add_errors(form: Form, exc: ValidationError | services.StaleEdit) -> None:
+def _add_errors(form: Form, exc: ValidationError | edits.StaleEdit) -> None:
     """A service's refusal shown on the form: next to the field it names, else above the form."""
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
@@ -349,7 +351,7 @@ def _done(request: HttpRequest, case: Case, message: str, anchor: str = "") -> H
 def case_detail(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     config = load_rule_config()
     case = _case(case_uuid)
-    services.access_log_record(request=request, action="case.view", case=case)
+    access_log.access_log_record(request=request, action="case.view", case=case)
     return render(request, PAGE, _page_context(request, case, config))
 
 
@@ -386,7 +388,7 @@ def signoff_record(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     last_dose_on, keep_taking = plan_form.plan_values()
     try:
         # Refuses (403) an item this user may not record, whatever the form offered.
-        casework.signoff_record(
+        signoffs.signoff_record(
             case=case,
             item=item,
             note=form.cleaned_data["note"],
@@ -401,7 +403,7 @@ def signoff_record(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         what = f" for {line.name}" if line else ""
-        messages.success(request, f"Sign-off recorded: {casework.item_label(item)}{what}.")
+        messages.success(request, f"Sign-off recorded: {signoffs.item_label(item)}{what}.")
     return _after_flag_action(request, case_uuid, config)
 
 
@@ -415,14 +417,14 @@ def signoff_withdraw(request: HttpRequest, case_uuid: UUID, item: str) -> HttpRe
     form = WithdrawSignOffForm(request.POST, action="", item=item)
     signoff_id = form.cleaned_data.get("signoff") if form.is_valid() else None
     try:
-        casework.signoff_withdraw(
+        signoffs.signoff_withdraw(
             case=case, item=item, user=request.user, at=timezone.now(), signoff_id=signoff_id
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, f"Sign-off withdrawn: {casework.item_label(item)}. Its flags are open again."
+            request, f"Sign-off withdrawn: {signoffs.item_label(item)}. Its flags are open again."
         )
     return _after_flag_action(request, case_uuid, config)
 
@@ -441,7 +443,7 @@ def medication_resolve(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     line = get_object_or_404(case.medications, pk=form.cleaned_data["line"])
     drug = form.cleaned_data["drug"]
     try:
-        casework.drug_name_add(drug_name=drug, name=line.name, user=request.user, config=config)
+        catalogue.drug_name_add(drug_name=drug, name=line.name, user=request.user, config=config)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -461,7 +463,7 @@ def driver_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            casework.driver_save(
+            case_page.driver_save(
                 case=case,
                 version=data["version"],
                 name=data["name"],
@@ -469,7 +471,7 @@ def driver_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
                 phone=data["phone"],
                 config=config,
             )
-        except (ValidationError, services.StaleEdit) as exc:
+        except (ValidationError, edits.StaleEdit) as exc:
             _add_errors(form, exc)
         else:
             return _done(request, case, "Driver saved.", "#driver")
@@ -484,14 +486,14 @@ def driver_confirm(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     form = VersionForm(request.POST)
     if form.is_valid():
         try:
-            casework.driver_confirm(
+            case_page.driver_confirm(
                 case=case,
                 version=form.cleaned_data["version"],
                 user=request.user,
                 at=timezone.now(),
                 config=config,
             )
-        except (ValidationError, services.StaleEdit) as exc:
+        except (ValidationError, edits.StaleEdit) as exc:
             messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
         else:
             messages.success(request, "Driver confirmed by phone.")
@@ -506,8 +508,8 @@ def driver_remove(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     form = VersionForm(request.POST, prefix="remove")
     if form.is_valid():
         try:
-            casework.driver_remove(case=case, version=form.cleaned_data["version"], config=config)
-        except services.StaleEdit as exc:
+            case_page.driver_remove(case=case, version=form.cleaned_data["version"], config=config)
+        except edits.StaleEdit as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, "Driver removed.")
@@ -526,7 +528,7 @@ def lab_add(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            lab = casework.lab_result_add(
+            lab = case_page.lab_result_add(
                 case=case,
                 version=data["version"],
                 test=data["test"],
@@ -535,7 +537,7 @@ def lab_add(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
                 today=timezone.localdate(timezone.now(), config.time_zone),
                 config=config,
             )
-        except (ValidationError, services.StaleEdit) as exc:
+        except (ValidationError, edits.StaleEdit) as exc:
             _add_errors(form, exc)
         else:
             return _done(request, case, f"Lab result added: {lab}.", "#labs")
@@ -580,7 +582,7 @@ def _lines_save(
                 rows=_rows(formset, row_class, fields),
                 config=config,
             )
-        except (ValidationError, services.StaleEdit) as exc:
+        except (ValidationError, edits.StaleEdit) as exc:
             _add_errors(version_form, exc)
         else:
             return _done(request, case, f"{what} saved.", f"#{prefix}")
@@ -597,9 +599,9 @@ def medications_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
         case_uuid,
         prefix="medications",
         formset_class=MedicationFormSet,
-        row_class=casework.MedicationRow,
+        row_class=case_page.MedicationRow,
         fields=("name", "dose", "frequency", "last_dose_planned"),
-        service=casework.medications_save,
+        service=case_page.medications_save,
         what="Medicines",
     )
 
@@ -612,9 +614,9 @@ def allergies_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
         case_uuid,
         prefix="allergies",
         formset_class=AllergyFormSet,
-        row_class=casework.AllergyRow,
+        row_class=case_page.AllergyRow,
         fields=("category", "substance", "reaction", "severity"),
-        service=casework.allergies_save,
+        service=case_page.allergies_save,
         what="Allergies",
     )
 
@@ -628,9 +630,9 @@ def intake_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     submit = "submit" in request.POST
     if form.is_valid():
         data = form.cleaned_data
-        answers = casework.IntakeAnswers(**{k: v for k, v in data.items() if k != "version"})
+        answers = case_page.IntakeAnswers(**{k: v for k, v in data.items() if k != "version"})
         try:
-            casework.intake_record_for_patient(
+            case_page.intake_record_for_patient(
                 case=case,
                 version=data["version"],
                 answers=answers,
@@ -638,7 +640,7 @@ def intake_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
                 at=timezone.now(),
                 config=config,
             )
-        except (ValidationError, services.StaleEdit) as exc:
+        except (ValidationError, edits.StaleEdit) as exc:
             _add_errors(form, exc)
         else:
             return _done(request, case, "Intake submitted." if submit else "Intake answers saved.", "#intake")

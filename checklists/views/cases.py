@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from checklists import services
-from checklists.forms import CaseForm
+from checklists.forms.cases import CaseForm
 from checklists.models import Case
-from checklists.selectors import load_rule_config
+from checklists.selectors.catalogue import load_rule_config
+from checklists.services import access_log, booking, cases, edits
 from checklists.views.common import case_or_404, staff_required
 
 
@@ -36,7 +36,7 @@ def _save(request, form: CaseForm, config, case: Case | None):
     data = form.cleaned_data
     try:
         if case is None:
-            return services.case_create(
+            return cases.case_create(
                 patient=form.patient_fields(),
                 procedure=form.procedure_fields(),
                 room=data["room"],
@@ -44,7 +44,7 @@ def _save(request, form: CaseForm, config, case: Case | None):
                 config=config,
                 reference=data["reference"],
             )
-        return services.case_update(
+        return cases.case_update(
             case=case,
             version=data["version"] or 0,
             patient=form.patient_fields(),
@@ -53,9 +53,9 @@ def _save(request, form: CaseForm, config, case: Case | None):
             start=data["start"],
             config=config,
         )
-    except services.SlotTaken as exc:
+    except booking.SlotTaken as exc:
         form.add_error("start", str(exc))
-    except services.StaleEdit as exc:
+    except edits.StaleEdit as exc:
         form.add_error(None, str(exc))
     return None
 
@@ -78,7 +78,7 @@ def case_edit(request, case_uuid):
     if case.status == Case.Status.CANCELLED:
         messages.error(request, "This case is cancelled and can no longer be edited.")
         return redirect("checklists:case_detail", case_uuid=case.uuid)
-    services.access_log_record(request=request, action="case.edit", case=case)
+    access_log.access_log_record(request=request, action="case.edit", case=case)
     config = load_rule_config()
     form = CaseForm(
         request.POST or None,
@@ -103,10 +103,10 @@ def case_cancel(request, case_uuid):
     case = case_or_404(case_uuid)
     try:
         version = int(request.POST.get("version", ""))
-        services.case_cancel(case=case, version=version, config=load_rule_config())
+        cases.case_cancel(case=case, version=version, config=load_rule_config())
     except ValueError:
         messages.error(request, "The cancel request was incomplete; reload the page and try again.")
-    except services.StaleEdit as exc:
+    except edits.StaleEdit as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Case {case.reference} cancelled; its slot is free again.")

@@ -9,9 +9,9 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from checklists import selectors
 from checklists.models import Case
 from checklists.permissions import is_staff_member
+from checklists.selectors.cases import case_queryset
 
 
 class StaffRequiredMixin(LoginRequiredMixin):
@@ -38,4 +38,4 @@ def staff_required(view):
 
 def case_or_404(case_uuid) -> Case:
     """A case by its public UUID, with everything the engine reads already joined."""
-    return get_object_or_404(selectors.case_queryset(), uuid=case_uuid)
+    return get_object_or_404(case_queryset(), uuid=case_uuid)

@@ -11,9 +11,10 @@ from django.urls import path
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from checklists import selectors_dashboard, services
-from checklists.forms_dashboard import DashboardFilterForm, ScheduleDateForm
-from checklists.selectors import load_rule_config
+from checklists.forms.dashboard import DashboardFilterForm, ScheduleDateForm
+from checklists.selectors.catalogue import load_rule_config
+from checklists.selectors.dashboard import dashboard_rows, day_schedule
+from checklists.services.access_log import access_log_record
 from checklists.views.common import StaffRequiredMixin
 
 PAGE_SIZE = 50
@@ -27,10 +28,10 @@ class DashboardView(StaffRequiredMixin, TemplateView):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         form = DashboardFilterForm(request.GET, today=timezone.localdate())
         filters = form.filters()
-        upcoming, unscheduled = selectors_dashboard.dashboard_rows(
+        upcoming, unscheduled = dashboard_rows(
             filters=filters, as_of=timezone.now(), config=load_rule_config()
         )
-        services.access_log_record(request=request, action="dashboard")
+        access_log_record(request=request, action="dashboard")
         return self.render_to_response(
             self.get_context_data(
                 form=form,
@@ -52,8 +53,8 @@ class ScheduleView(StaffRequiredMixin, TemplateView):
         day = query.day(today)
         if query.errors:
             messages.warning(request, "That date could not be read (use YYYY-MM-DD); showing today.")
-        rooms = selectors_dashboard.day_schedule(day=day, as_of=timezone.now(), config=load_rule_config())
-        services.access_log_record(request=request, action="schedule")
+        rooms = day_schedule(day=day, as_of=timezone.now(), config=load_rule_config())
+        access_log_record(request=request, action="schedule")
         return self.render_to_response(
             self.get_context_data(
                 day=day,

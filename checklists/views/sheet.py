@@ -8,10 +8,12 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
-from checklists import rules, services
+from checklists import rules
 from checklists.casedata import ALLERGY_CATEGORY_LABELS
 from checklists.ics import appointment_calendar
-from checklists.selectors import case_to_data, load_rule_config
+from checklists.selectors.cases import case_to_data
+from checklists.selectors.catalogue import load_rule_config
+from checklists.services.access_log import access_log_record
 from checklists.views.common import case_or_404, staff_required
 
 
@@ -40,7 +42,7 @@ def _sheet_context(case) -> dict:
 @staff_required
 def case_sheet(request, case_uuid):
     case = case_or_404(case_uuid)
-    services.access_log_record(request=request, action="case.sheet", case=case)
+    access_log_record(request=request, action="case.sheet", case=case)
     return render(request, "checklists/sheet/sheet.html", _sheet_context(case))
 
 
@@ -50,7 +52,7 @@ def case_ics(request, case_uuid):
     ctx = rules.build_context(case_to_data(case), load_rule_config(), timezone.now())
     if ctx.timeline is None:
         raise Http404("This case is not scheduled yet.")
-    services.access_log_record(request=request, action="case.ics", case=case)
+    access_log_record(request=request, action="case.ics", case=case)
     return _ics_response(case, ctx)
 
 

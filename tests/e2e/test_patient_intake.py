@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from checklists import casedata as cd
-from checklists import selectors
 from checklists.models import Case, Intake, Medication
+from checklists.selectors.cases import case_queryset, cases_evaluate
+from checklists.selectors.catalogue import load_rule_config
 from tests.e2e.conftest import ARTIFACTS, chromium, log_in
 from tests.intake_support import store_case
 
@@ -55,7 +56,7 @@ def test_a_patient_completes_the_intake_on_a_phone(phone_page, staff):
     staff_page, page = phone_page
     start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=6), dt.time(10, 0), tzinfo=dt.UTC)
     case = store_case(
-        selectors.load_rule_config(),
+        load_rule_config(),
         "E2E-1",
         start=start,
         labs=(cd.LabData("inr", 1.0, timezone.localdate()),),
@@ -158,8 +159,8 @@ def test_a_patient_completes_the_intake_on_a_phone(phone_page, staff):
     page.get_by_role("heading", name="Your instructions for your spine procedure").wait_for()
     _shot(page, "intake-print")
 
-    case = selectors.case_queryset().get(pk=case.pk)
-    flags = selectors.cases_evaluate([case], as_of=timezone.now())[case.pk]
+    case = case_queryset().get(pk=case.pk)
+    flags = cases_evaluate([case], as_of=timezone.now())[case.pk]
     assert not (PATIENT_OWNED & {f.code for f in flags})
     assert Intake.objects.get(case=case).submitted_at is not None
     assert Medication.objects.get(case=case).last_dose_planned == last_dose
@@ -177,10 +178,10 @@ def test_a_patient_completes_the_intake_on_a_phone(phone_page, staff):
 def test_a_spanish_speaking_patient_gets_the_intake_in_spanish_on_a_phone(phone_page, staff):
     _, page = phone_page
     start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=6), dt.time(10, 0), tzinfo=dt.UTC)
-    case = store_case(selectors.load_rule_config(), "E2E-ES", start=start, language="es")
+    case = store_case(load_rule_config(), "E2E-ES", start=start, language="es")
     from tests.intake_support import issue
 
-    page.goto(f"/i/{issue(case, selectors.load_rule_config())}/")
+    page.goto(f"/i/{issue(case, load_rule_config())}/")
     group = page.get_by_role("group", name="Fecha de nacimiento")
     group.get_by_label("Día").fill("12")
     group.get_by_label("Mes").select_option(label="marzo")

@@ -8,8 +8,8 @@ import datetime as dt
 from django.utils import timezone
 
 from checklists import casedata as cd
-from checklists import services
 from checklists.models import Case, Drug, Room
+from checklists.services.imports import cases_import
 from tests.e2e.conftest import ARTIFACTS, log_in, log_out
 from tests.factories import full_case
 
@@ -96,7 +96,7 @@ def test_a_clinician_resolves_unrecognised_medicines_in_place(browser_page, staf
             cd.MedicationData("Tylenol"),
         ),
     )
-    services.cases_import(cases=[data], config=config)
+    cases_import(cases=[data], config=config)
 
     log_in(page, "dr.kim")
     page.get_by_role("link", name="Lee-E2E-MEDS, Ann").click()

@@ -6,9 +6,9 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from checklists import selectors
 from checklists.casefile import cases_to_document
 from checklists.management.casefile_command import fail, rule_config
+from checklists.selectors.cases import case_to_data, cases_by_reference
 
 
 class Command(BaseCommand):
@@ -21,11 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, reference: list[str], **options) -> None:
         config = rule_config()
-        cases = list(selectors.cases_by_reference(reference))
+        cases = list(cases_by_reference(reference))
         missing = sorted(set(reference) - {case.reference for case in cases})
         if missing:
             fail(f"--reference: no case {', '.join(missing)}")
-        document = cases_to_document(
-            (selectors.case_to_data(case) for case in cases), time_zone=config.time_zone
-        )
+        document = cases_to_document((case_to_data(case) for case in cases), time_zone=config.time_zone)
         self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))

@@ -7,9 +7,9 @@ import datetime as dt
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from checklists import services
 from checklists.casefile import CaseFileError, read_case_file
 from checklists.management.casefile_command import case_prefix, fail, rule_config
+from checklists.services.imports import CaseConflict, cases_import
 
 
 class Command(BaseCommand):
@@ -31,8 +31,8 @@ class Command(BaseCommand):
         except CaseFileError as error:
             fail(str(error))
         try:
-            result = services.cases_import(cases=cases, config=config)
-        except services.CaseConflict as conflict:
+            result = cases_import(cases=cases, config=config)
+        except CaseConflict as conflict:
             fail(f"{case_prefix(file, conflict.index)}{conflict.field}: {conflict.message}")
         for room in result.rooms_created:
             self.stdout.write(f"Created room {room!r}.")

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from checklists import demo, services
+from checklists import demo
 from checklists.management.casefile_command import rule_config
 from checklists.models import Case, Room
+from checklists.services.imports import CaseConflict, cases_import
 from intake.services import intake_link_issue
 
 DEFAULT_PASSWORD = "prepdesk-demo"
@@ -43,9 +44,9 @@ class Command(BaseCommand):
         created = 0
         for case in missing:  # one at a time, so a slot someone has since taken skips only that case
             try:
-                services.cases_import(cases=[case], config=config)
+                cases_import(cases=[case], config=config)
                 created += 1
-            except services.CaseConflict as conflict:
+            except CaseConflict as conflict:
                 self.stderr.write(f"Skipped demo case {case.reference}: {conflict.message}")
         self.stdout.write(f"Demo data: {created} case(s) created, {len(existing)} already there.")
         self.stdout.write(f"Demo logins (password: {password}):")

@@ -15,7 +15,9 @@ from django import forms
 from django.utils import timezone
 
 from checklists.models import Allergy, Intake, LabResult
-from checklists.services_casework import NKA_WITH_ALLERGIES, item_label, phone_e164
+from checklists.phones import phone_e164
+from checklists.services.case_page import NKA_WITH_ALLERGIES
+from checklists.services.signoffs import item_label
 
 _HX_FLAGS = {"hx-target": "#case-flags", "hx-swap": "outerHTML"}
 YES_NO_UNSURE = [("yes", "Yes"), ("no", "No"), ("unsure", "Unsure")]

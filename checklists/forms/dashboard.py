@@ -12,7 +12,7 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from checklists.models import Room
-from checklists.selectors_dashboard import OWNERS, DashboardFilters
+from checklists.selectors.dashboard import OWNERS, DashboardFilters
 
 # How far ahead the dashboard looks by default, and the longest range it evaluates at once
 # (every case in the range is judged on each request). Screen settings, not clinical numbers.

@@ -1,7 +1,7 @@
 """The reads behind the dashboard and the day schedule: cases with their flags, in fixed queries.
 
 Readiness is computed, not stored, so the cases of a date range are loaded and evaluated once
-(`selectors.case_queryset` + `rules.evaluate`) and the readiness filters are applied in Python.
+(`case_queryset` + `rules.evaluate`) and the readiness filters are applied in Python.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import ClassVar
 
 from django.db.models import Q, QuerySet
 
-from checklists import rules, selectors
+from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import Case, Room
+from checklists.selectors.cases import case_queryset, cases_evaluate
 
 OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
 
@@ -134,7 +135,7 @@ def _search_q(search: str) -> Q:
 
 def _rows(queryset: QuerySet[Case], *, as_of: dt.datetime, config: RuleConfig) -> list[CaseRow]:
     cases = list(queryset)
-    flags = selectors.cases_evaluate(cases, as_of=as_of, config=config)
+    flags = cases_evaluate(cases, as_of=as_of, config=config)
     return [CaseRow(case=case, flags=flags[case.pk], tz=config.time_zone) for case in cases]
 
 
@@ -160,7 +161,7 @@ def dashboard_rows(
         in_range &= Q(appointment__room=filters.room)
     unscheduled = Q(status=Case.Status.DRAFT, appointment__isnull=True)
     queryset = (
-        selectors.case_queryset()
+        case_queryset()
         .filter(in_range | unscheduled)
         .filter(_search_q(filters.search))
         .order_by("appointment__start", "appointment__room__name", "created_at", "pk")
@@ -174,7 +175,7 @@ def day_schedule(*, day: dt.date, as_of: dt.datetime, config: RuleConfig) -> lis
     tz = config.time_zone
     start, end = day_bounds(day, day, tz)
     queryset = (
-        selectors.case_queryset()
+        case_queryset()
         .exclude(status=Case.Status.CANCELLED)
         .filter(appointment__is_active=True, appointment__start__gte=start, appointment__start__lt=end)
         .order_by("appointment__start", "pk")

@@ -1,21 +1,18 @@
-"""Every write PrepDesk makes: keyword-only, validated, atomic."""
+"""Importing case files: a batch of cases written whole or not at all."""
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 
 from checklists import casedata as cd
-from checklists import rules, selectors
+from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import (
-    AccessLog,
     Allergy,
     Appointment,
     Case,
@@ -28,6 +25,8 @@ from checklists.models import (
     Room,
     SignOff,
 )
+from checklists.selectors.cases import appointment_clash
+from checklists.wording import local_text
 
 
 class CaseConflict(Exception):
@@ -43,10 +42,6 @@ class ImportResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     rooms_created: list[str] = field(default_factory=list)
-
-
-def local_text(moment: dt.datetime, config: RuleConfig) -> str:
-    return moment.astimezone(config.time_zone).strftime("%a %d %b %Y %H:%M")
 
 
 def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig, rooms: dict[str, Room]) -> None:
@@ -75,7 +70,7 @@ def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig, rooms: dict[s
                     f"{case.reference} overlaps {other} in {room} "
                     f"({local_text(other_start, config)}–{other_end.astimezone(config.time_zone):%H:%M})",
                 )
-        clash = selectors.appointment_clash(
+        clash = appointment_clash(
             room=rooms[room],
             start=timeline.start,
             end=timeline.end,
@@ -269,146 +264,3 @@ def _save_driver(case: Case, data: cd.DriverData | None) -> None:
     driver.confirmed_at = data.confirmed_at
     driver.full_clean()
     driver.save()
-
-
-# --- Scheduling and editing from the staff workspace ---------------------------------------------
-
-
-class SlotTaken(Exception):
-    """The room is booked at that time; the message names the other case's time."""
-
-
-class StaleEdit(Exception):
-    """Someone else saved the record after it was read; the message says who and when."""
-
-
-def changed_by_message(record, config: RuleConfig) -> str:
-    """Who saved `record` last and when, for a refused stale edit."""
-    latest = record.history.order_by("-history_date", "-history_id").select_related("history_user").first()
-    who = getattr(latest.history_user, "username", None) if latest else None
-    when = local_text(latest.history_date, config) if latest else "just now"
-    what = "The intake answers were" if isinstance(record, Intake) else "This case was"
-    return f"{what} changed by {who or 'someone else'} at {when} — reload to see the changes."
-
-
-def _clash_message(clash: Appointment, config: RuleConfig) -> str:
-    return (
-        f"{clash.room} is already booked {local_text(clash.start, config)}–"
-        f"{clash.end.astimezone(config.time_zone):%H:%M} ({clash.case.reference})."
-    )
-
-
-def appointment_book(*, case: Case, room: Room, start: dt.datetime, config: RuleConfig) -> Appointment:
-    """Book (or move) the case's slot; refuses an overlap in the same room."""
-    end = start + dt.timedelta(minutes=config.minutes_per_level * len(case.levels))
-    with transaction.atomic():
-        # Lock the room: a concurrent booking for it waits here until we commit (PostgreSQL);
-        # on SQLite the IMMEDIATE transaction already serialises every writer.
-        room = Room.objects.select_for_update().get(pk=room.pk)
-        clash = selectors.appointment_clash(
-            room=room, start=start, end=end, exclude_references=[case.reference]
-        )
-        if clash is not None:
-            raise SlotTaken(_clash_message(clash, config))
-        appointment = Appointment.objects.filter(case=case).first() or Appointment(case=case)
-        appointment.room, appointment.start, appointment.end, appointment.is_active = room, start, end, True
-        appointment.full_clean(validate_unique=False)
-        try:
-            with transaction.atomic():
-                appointment.save()
-        except IntegrityError as exc:  # PostgreSQL's exclusion constraint: the last line of defence
-            raise SlotTaken(f"{room} is already booked at that time.") from exc
-    return appointment
-
-
-def case_version_claim(case: Case, version: int, config: RuleConfig) -> None:
-    """Claim the edit: the UPDATE matches only if nobody saved since `version` was read."""
-    if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1):
-        raise StaleEdit(changed_by_message(case, config))
-    case.version = version + 1
-
-
-@transaction.atomic
-def case_create(
-    *,
-    patient: dict,
-    procedure: dict,
-    room: Room | None,
-    start: dt.datetime | None,
-    config: RuleConfig,
-    reference: str = "",
-) -> Case:
-    """A new case for a new patient; scheduled when a room and start are given."""
-    patient_row = Patient(**patient)
-    patient_row.full_clean()
-    patient_row.save()
-    case = Case(
-        patient=patient_row,
-        reference=reference or _new_reference(),
-        **{**procedure, "levels": list(cd.sort_levels(procedure["levels"]))},
-    )
-    case.full_clean()
-    case.save()
-    if room is not None and start is not None:
-        appointment_book(case=case, room=room, start=start, config=config)
-        case.status = Case.Status.SCHEDULED
-        case.save(update_fields=["status", "updated_at"])
-    return case
-
-
-@transaction.atomic
-def case_update(
-    *,
-    case: Case,
-    version: int,
-    patient: dict,
-    procedure: dict,
-    room: Room | None,
-    start: dt.datetime | None,
-    config: RuleConfig,
-) -> Case:
-    """Edit, reschedule or unschedule a case; refused if it changed since `version` was read."""
-    case_version_claim(case, version, config)
-    for name, value in patient.items():
-        setattr(case.patient, name, value)
-    case.patient.full_clean()
-    case.patient.save()
-    for name, value in procedure.items():
-        setattr(case, name, value)
-    case.levels = list(cd.sort_levels(case.levels))
-    if room is not None and start is not None:
-        appointment_book(case=case, room=room, start=start, config=config)
-        if case.status == Case.Status.DRAFT:
-            case.status = Case.Status.SCHEDULED
-    else:
-        Appointment.objects.filter(case=case).delete()
-        if case.status == Case.Status.SCHEDULED:
-            case.status = Case.Status.DRAFT
-    case.full_clean()
-    case.save()
-    return case
-
-
-@transaction.atomic
-def case_cancel(*, case: Case, version: int, config: RuleConfig) -> Case:
-    """Cancel the case; its slot is free again, the record stays."""
-    case_version_claim(case, version, config)
-    case.status = Case.Status.CANCELLED
-    case.save(update_fields=["status", "version", "updated_at"])
-    Appointment.objects.filter(case=case).update(is_active=False)
-    return case
-
-
-def _new_reference() -> str:
-    return f"PD-{secrets.token_hex(4).upper()}"
-
-
-def access_log_record(*, request, action: str, case: Case | None = None) -> None:
-    """Record that a staff member viewed patient data (PRODUCT.md non-negotiable)."""
-    AccessLog.objects.create(
-        user=request.user if request.user.is_authenticated else None,
-        case=case,
-        action=action,
-        path=request.get_full_path()[:500],
-        ip=request.META.get("REMOTE_ADDR") or None,
-    )

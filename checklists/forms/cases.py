@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from checklists import casedata as cd
 from checklists.models import REFERENCE_VALIDATOR, Case, Patient, Room
-from checklists.services_casework import phone_e164
+from checklists.phones import phone_e164
 
 LEVEL_CHOICES = [(level, level) for level in cd.LEVELS]
 MAX_LEVELS = 6
