@@ -95,7 +95,7 @@ class DashboardFilterForm(forms.Form):
         )
 
 
-class ScheduleDateForm(forms.Form):
+class DayViewDateForm(forms.Form):
     date = forms.DateField(label="Day", required=False, widget=_date_input())
 
     def __init__(self, *args, **kwargs) -> None:

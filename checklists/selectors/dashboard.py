@@ -170,7 +170,7 @@ def dashboard_rows(
     return [row for row in rows if row.start], [row for row in rows if not row.start]
 
 
-def day_schedule(*, day: dt.date, as_of: dt.datetime, config: RuleConfig) -> list[RoomDay]:
+def room_days(*, day: dt.date, as_of: dt.datetime, config: RuleConfig) -> list[RoomDay]:
     """Each active room (and any other room holding a case that day), by name, with its gaps."""
     tz = config.time_zone
     start, end = day_bounds(day, day, tz)

@@ -1,1 +1,1 @@
-"""Staff workspace views, one module per area; each module lists its own `urlpatterns`."""
+"""Staff workspace views, one module per area; `checklists/urls.py` lists every path."""

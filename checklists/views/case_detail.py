@@ -21,7 +21,7 @@ from django.db.models import prefetch_related_objects
 from django.forms import BaseFormSet, Form
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_POST
@@ -66,14 +66,6 @@ def _case_row(case_uuid: UUID) -> Case:
 
 def _url(name: str, case: Case, *args: str) -> str:
     return reverse(f"checklists:{name}", args=[case.uuid, *args])
-
-
-def _optional_url(name: str, case: Case) -> str | None:
-    """A link to a page written elsewhere, or None while that page does not exist yet."""
-    try:
-        return _url(name, case)
-    except NoReverseMatch:
-        return None
 
 
 @dataclass
@@ -144,7 +136,7 @@ def _flags_context(request: HttpRequest, case: Case, config: RuleConfig, now: dt
     user = request.user
     ctx = rules.build_context(cases.case_to_data(case), config, now)
     flags = rules.flags_for(ctx)
-    edit_url = _optional_url("case_edit", case)
+    edit_url = _url("case_edit", case)
     rows = [_flag_row(i, flag, case, user, edit_url, ctx) for i, flag in enumerate(flags)]
     active = {s.item for s in case.all_signoffs if s.withdrawn_at is None and not s.medication_name}
     # Per-medicine sign-offs are recorded from the medicine's flag or line, which name the line.
@@ -314,8 +306,8 @@ def _page_context(request: HttpRequest, case: Case, config: RuleConfig, **bound)
         "intake": getattr(case, "intake", None),
         "driver": getattr(case, "driver", None),
         "labs": sorted(case.labs.all(), key=lambda lab: (lab.taken_on, lab.pk), reverse=True),
-        "edit_url": _optional_url("case_edit", case),
-        "sheet_url": _optional_url("case_sheet", case),
+        "edit_url": _url("case_edit", case),
+        "sheet_url": _url("case_sheet", case),
         "time_zone": config.time_zone.key,
         "case_panels": [import_string(path)(request, case) for path in settings.CASE_PAGE_PANELS],
     }
@@ -645,20 +637,3 @@ def intake_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
         else:
             return _done(request, case, "Intake submitted." if submit else "Intake answers saved.", "#intake")
     return _rerender(request, case_uuid, config, intake_form=form)
-
-
-urlpatterns = [
-    path("cases/<uuid:case_uuid>/", case_detail, name="case_detail"),
-    path("cases/<uuid:case_uuid>/signoffs/", signoff_record, name="case_signoff_record"),
-    path(
-        "cases/<uuid:case_uuid>/signoffs/<str:item>/withdraw/", signoff_withdraw, name="case_signoff_withdraw"
-    ),
-    path("cases/<uuid:case_uuid>/driver/", driver_save, name="case_driver_save"),
-    path("cases/<uuid:case_uuid>/driver/confirm/", driver_confirm, name="case_driver_confirm"),
-    path("cases/<uuid:case_uuid>/driver/remove/", driver_remove, name="case_driver_remove"),
-    path("cases/<uuid:case_uuid>/labs/", lab_add, name="case_lab_add"),
-    path("cases/<uuid:case_uuid>/medications/", medications_save, name="case_medications_save"),
-    path("cases/<uuid:case_uuid>/medications/resolve/", medication_resolve, name="case_medication_resolve"),
-    path("cases/<uuid:case_uuid>/allergies/", allergies_save, name="case_allergies_save"),
-    path("cases/<uuid:case_uuid>/intake/", intake_save, name="case_intake_save"),
-]

@@ -6,7 +6,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
@@ -122,11 +121,3 @@ def case_times_preview(request):
         start = timezone.make_aware(start)
     levels = len([lv for lv in request.GET.getlist("levels") if lv])
     return render(request, "checklists/cases/partials/times.html", {"times": _times(start, levels, config)})
-
-
-urlpatterns = [
-    path("cases/new/", case_create, name="case_create"),
-    path("cases/times/", case_times_preview, name="case_times_preview"),
-    path("cases/<uuid:case_uuid>/edit/", case_edit, name="case_edit"),
-    path("cases/<uuid:case_uuid>/cancel/", case_cancel, name="case_cancel"),
-]

@@ -7,13 +7,12 @@ import datetime as dt
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from checklists.forms.dashboard import DashboardFilterForm, ScheduleDateForm
+from checklists.forms.dashboard import DashboardFilterForm, DayViewDateForm
 from checklists.selectors.catalogue import load_rule_config
-from checklists.selectors.dashboard import dashboard_rows, day_schedule
+from checklists.selectors.dashboard import dashboard_rows, room_days
 from checklists.services.access_log import access_log_record
 from checklists.views.common import StaffRequiredMixin
 
@@ -42,32 +41,26 @@ class DashboardView(StaffRequiredMixin, TemplateView):
         )
 
 
-class ScheduleView(StaffRequiredMixin, TemplateView):
+class DayView(StaffRequiredMixin, TemplateView):
     """One day per room: cases in time order and the free time between them."""
 
-    template_name = "checklists/dashboard/schedule.html"
+    template_name = "checklists/dashboard/day_view.html"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         today = timezone.localdate()
-        query = ScheduleDateForm(request.GET)
+        query = DayViewDateForm(request.GET)
         day = query.day(today)
         if query.errors:
             messages.warning(request, "That date could not be read (use YYYY-MM-DD); showing today.")
-        rooms = day_schedule(day=day, as_of=timezone.now(), config=load_rule_config())
+        rooms = room_days(day=day, as_of=timezone.now(), config=load_rule_config())
         access_log_record(request=request, action="schedule")
         return self.render_to_response(
             self.get_context_data(
                 day=day,
                 rooms=rooms,
-                form=ScheduleDateForm(initial={"date": day}),
+                form=DayViewDateForm(initial={"date": day}),
                 previous_day=day - dt.timedelta(days=1),
                 next_day=day + dt.timedelta(days=1),
                 is_today=day == today,
             )
         )
-
-
-urlpatterns = [
-    path("dashboard/", DashboardView.as_view(), name="dashboard"),
-    path("schedule/", ScheduleView.as_view(), name="schedule"),
-]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.urls import path
 from django.views.decorators.cache import never_cache
 
 
@@ -23,6 +22,3 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
-
-
-urlpatterns = [path("", home, name="home")]

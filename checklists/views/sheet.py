@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import path
 from django.utils import timezone
 
 from checklists import rules
@@ -60,9 +59,3 @@ def _ics_response(case, ctx: rules.Context) -> HttpResponse:
     response = HttpResponse(appointment_calendar(case, ctx), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{case.reference}.ics"'
     return response
-
-
-urlpatterns = [
-    path("cases/<uuid:case_uuid>/sheet/", case_sheet, name="case_sheet"),
-    path("cases/<uuid:case_uuid>/appointment.ics", case_ics, name="case_ics"),
-]
