@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from checklists import phones
 from checklists.casedata import (
     ALLERGY_CATEGORIES,
     ALLERGY_SEVERITIES,
@@ -421,17 +421,14 @@ class _Reader:
         if text is None:
             return None
         try:
-            number = phonenumbers.parse(text, self.phone_region)
-        except phonenumbers.NumberParseException as exc:
-            raise CaseFileError(path, "not a valid phone number") from exc
-        # Possible, not valid: metadata is stricter than reality (+1 555 test numbers), but a
-        # local-only number ("555-1234") has no area code and cannot become E.164.
-        if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
-            raise CaseFileError(path, "not a valid phone number")
-        if number.extension:
-            # E.164 has no extension; dropping it silently would lose part of the number.
-            raise CaseFileError(path, "extensions are not supported")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return phones.to_e164(text, self.phone_region)
+        except phones.PhoneError as exc:
+            message = (
+                "extensions are not supported"
+                if exc.reason == phones.EXTENSION
+                else "not a valid phone number"
+            )
+            raise CaseFileError(path, message) from exc
 
 
 # --- stateless value parsers ---------------------------------------------------------------

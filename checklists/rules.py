@@ -27,6 +27,7 @@ from checklists.casedata import (
     VerificationData,
 )
 from checklists.catalog import PROBABLE, DrugEntry, Reading, RuleConfig, normalize_name
+from checklists.wording import day_text, due_text, moment_text
 
 BLOCKER = "blocker"
 WARNING = "warning"
@@ -63,8 +64,6 @@ PLAN_ITEM_FOR_CLASS: Mapping[str, str] = {
 }
 
 _LAB_LABELS = {"inr": "INR", "platelets": "Platelets", "egfr": "eGFR"}
-_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UNSCHEDULED = "follows once the case is scheduled"
 _LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
 
@@ -418,8 +417,8 @@ def rule_intake(ctx: Context) -> list[Flag]:
             times = "the fasting times follow once the case is scheduled"
         else:
             times = (
-                f"no food, milk, cream or juice after {_fmt_dt(food, ctx.tz)}; clear liquids and usual "
-                f"medicines with sips of water until {_fmt_dt(clear, ctx.tz)}"
+                f"no food, milk, cream or juice after {moment_text(food, ctx.tz)}; clear liquids and usual "
+                f"medicines with sips of water until {moment_text(clear, ctx.tz)}"
             )
         msg = (
             f"The patient has not acknowledged the fasting instructions ({times}). {_due_sentence(ctx, due)}"
@@ -440,7 +439,7 @@ def rule_driver(ctx: Context) -> list[Flag]:
         return []
     due = ctx.deadline("DRIVER_UNCONFIRMED")
     pickup = ctx.timeline.pickup_at if ctx.timeline else None
-    when = f"at {_fmt_dt(pickup, ctx.tz)}" if pickup else f"time {_UNSCHEDULED}"
+    when = f"at {moment_text(pickup, ctx.tz)}" if pickup else f"time {_UNSCHEDULED}"
     msg = (
         f"Driver {driver.name} ({driver.phone}) is not confirmed by phone; pickup {when}. "
         f"{_due_sentence(ctx, due)}"
@@ -497,8 +496,8 @@ def rule_anticoagulants(ctx: Context) -> list[Flag]:
             approved = plan is not None and plan.last_dose_on is not None
             which = "the approved last dose day" if approved else "the last permitted day"
             msg = (
-                f"{_label(m, drug)}: last dose planned on {_fmt_date(planned)}, after {which} "
-                f"{_fmt_date(limit)}. Change the plan, or a clinician must approve an exception. "
+                f"{_label(m, drug)}: last dose planned on {day_text(planned)}, after {which} "
+                f"{day_text(limit)}. Change the plan, or a clinician must approve an exception. "
                 f"{_due_sentence(ctx, due)}"
             )
             data = {**_med_data(m, drug), "last_dose_planned": planned, "last_dose_on": limit}
@@ -713,7 +712,7 @@ def rule_contrast_allergy(ctx: Context) -> list[Flag]:
     if ctx.timeline is None:
         plan = f"{', '.join(dict.fromkeys(d.drug for d in doses))} (times follow once the case is scheduled)"
     else:
-        plan = ", ".join(f"{d.drug} at {_fmt_dt(d.at, ctx.tz)}" for d in doses)
+        plan = ", ".join(f"{d.drug} at {moment_text(d.at, ctx.tz)}" for d in doses)
     due = ctx.deadline("CONTRAST_PREMEDICATION")
     msg = (
         f"Iodinated contrast allergy with contrast planned. A clinician must prescribe premedication: "
@@ -770,7 +769,7 @@ def rule_labs(ctx: Context) -> list[Flag]:
             continue
         due = ctx.deadline("LAB_OUT_OF_RANGE")
         msg = (
-            f"{_LAB_LABELS[test]} {_num(lab.value)} (taken {_fmt_date(lab.taken_on)}) is {side} the limit "
+            f"{_LAB_LABELS[test]} {_num(lab.value)} (taken {day_text(lab.taken_on)}) is {side} the limit "
             f"of {_num(limit)}. A clinician must review the labs. {_due_sentence(ctx, due)}"
         )
         data = {"test": test, "value": lab.value, "limit": limit}
@@ -946,13 +945,13 @@ def _hold_text(ctx: Context, hold: MedicationHold | None) -> str:
     if hold.hold_hours is not None:
         if hold.last_dose_at is None:
             return f"hold {hold.hold_hours} hours; last dose time {_UNSCHEDULED}"
-        return f"hold {hold.hold_hours} hours; last dose by {_fmt_dt(hold.last_dose_at, ctx.tz)}"
+        return f"hold {hold.hold_hours} hours; last dose by {moment_text(hold.last_dose_at, ctx.tz)}"
     text = f"hold {hold.hold_days} days"
     if hold.renal_adjusted:
         text += f" (eGFR below {_num(hold.drug.renal_egfr_below)} or not on file)"
     if hold.last_dose_on is None:
         return f"{text}; last dose date {_UNSCHEDULED}"
-    return f"{text}; last dose {_fmt_date(hold.last_dose_on)}"
+    return f"{text}; last dose {day_text(hold.last_dose_on)}"
 
 
 def _label(m: MatchedMedication, drug: DrugEntry) -> str:
@@ -969,9 +968,9 @@ def _moved_text(ctx: Context, item: str, medication: str) -> str:
     plan = ctx.moved_plans.get((item, medication))
     if plan is None or plan.for_start is None:
         return ""
-    now = f"to {_fmt_date(ctx.timeline.procedure_day)}" if ctx.timeline else "off the schedule"
+    now = f"to {day_text(ctx.timeline.procedure_day)}" if ctx.timeline else "off the schedule"
     return (
-        f" The plan approved for {_fmt_date(plan.for_start.astimezone(ctx.tz).date())} no longer counts: "
+        f" The plan approved for {day_text(plan.for_start.astimezone(ctx.tz).date())} no longer counts: "
         f"the appointment moved {now}."
     )
 
@@ -980,24 +979,7 @@ def _due_sentence(ctx: Context, due: dt.datetime | None) -> str:
     """'Due Mon 30 Nov 2026 09:00.', and for a midnight deadline 'Due before Tue 1 Dec 2026 begins.'"""
     if due is None:
         return f"The deadline {_UNSCHEDULED}." if ctx.timeline is None else ""
-    local = due.astimezone(ctx.tz)
-    if local.time() == dt.time(0):
-        return f"Due before {_fmt_date(local.date())} begins."
-    return f"Due {_fmt_dt(due, ctx.tz)}."
-
-
-def _fmt_date(day: dt.date) -> str:
-    # Fixed English names: strftime's %a/%b follow the process locale.
-    return f"{_DAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
-
-
-def _fmt_dt(moment: dt.datetime, tz: ZoneInfo) -> str:
-    """'Mon 30 Nov 2026 09:00'; midnight as 'midnight between Mon 30 Nov and Tue 1 Dec 2026'."""
-    local = moment.astimezone(tz)
-    if local.time() == dt.time(0):
-        before = local.date() - dt.timedelta(days=1)
-        return f"midnight between {_fmt_date(before).rsplit(' ', 1)[0]} and {_fmt_date(local.date())}"
-    return f"{_fmt_date(local.date())} {local:%H:%M}"
+    return f"Due {due_text(due, ctx.tz)}."
 
 
 def _num(value: float) -> str:

@@ -10,31 +10,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from checklists import rules
 from checklists.casedata import ANTICOAGULANT_CLASSES, CaseData
 from checklists.catalog import PROBABLE, DrugEntry, Reading, RuleConfig, normalize_name
+from checklists.wording import clock_text
+from checklists.wording.patient import day_words, moment_words
 
 # Classes whose medicines have a stop date: the patient is asked when they plan their last dose.
 HOLD_CLASSES = frozenset({*ANTICOAGULANT_CLASSES, "nsaid", "herbal_bleeding", "herbal_other", "sglt2"})
-
-
-def format_day(day: dt.date) -> str:
-    """'Tuesday 24 November' / 'martes 24 de noviembre' (in the active language)."""
-    return date_format(day, pgettext("patient day, Django date format", "l j F"))
-
-
-def format_moment(moment: dt.datetime, tz: ZoneInfo) -> str:
-    """'02:00 on Tuesday 24 November' in the clinic's time zone."""
-    local = moment.astimezone(tz)
-    return _("%(time)s on %(day)s") % {"time": f"{local:%H:%M}", "day": format_day(local.date())}
-
-
-def format_time(moment: dt.datetime, tz: ZoneInfo) -> str:
-    return f"{moment.astimezone(tz):%H:%M}"
 
 
 def _label(name: str, drug: DrugEntry) -> str:
@@ -137,7 +122,7 @@ def instructions_for(data: CaseData, config: RuleConfig, as_of: dt.datetime) -> 
     doses = rules.premedication_for(ctx)
     prescribed = "contrast_premedication_prescribed" in ctx.signoffs
     premedication = [
-        _("%(drug)s at %(when)s") % {"drug": dose.drug, "when": format_moment(dose.at, tz)}
+        _("%(drug)s at %(when)s") % {"drug": dose.drug, "when": moment_words(dose.at, tz)}
         for dose in doses
         if dose.at is not None and prescribed
     ]
@@ -146,11 +131,11 @@ def instructions_for(data: CaseData, config: RuleConfig, as_of: dt.datetime) -> 
         return Instructions(scheduled=False, holds=holds, advice=advice, premedication_pending=bool(doses))
     return Instructions(
         scheduled=True,
-        start=format_moment(timeline.start, tz),
-        arrival=format_moment(timeline.arrival_at, tz),
-        food_stop=format_moment(timeline.food_stop_at, tz),
-        clear_liquids_stop=format_moment(timeline.clear_liquids_stop_at, tz),
-        pickup=format_moment(timeline.pickup_at, tz),
+        start=moment_words(timeline.start, tz),
+        arrival=moment_words(timeline.arrival_at, tz),
+        food_stop=moment_words(timeline.food_stop_at, tz),
+        clear_liquids_stop=moment_words(timeline.clear_liquids_stop_at, tz),
+        pickup=moment_words(timeline.pickup_at, tz),
         start_at=timeline.start,
         holds=holds,
         advice=advice,
@@ -176,13 +161,21 @@ def _stop_words(stop: rules.MedicineStop, tz: ZoneInfo) -> str:
     if stop.last_dose_at is not None:
         return _("%(name)s: take your last dose no later than %(when)s.") % {
             "name": label,
-            "when": format_moment(stop.last_dose_at, tz),
+            "when": moment_words(stop.last_dose_at, tz),
         }
     if stop.last_dose_on is not None:
         return _("%(name)s: take your last dose on %(day)s. Do not take it after that day.") % {
             "name": label,
-            "day": format_day(stop.last_dose_on),
+            "day": day_words(stop.last_dose_on),
         }
     return _("%(name)s: the clinic will tell you when to stop it once your appointment is booked.") % {
         "name": label
     }
+
+
+# Transitional names while the intake views move to checklists.wording (removed once they have).
+format_day, format_moment = day_words, moment_words
+
+
+def format_time(moment: dt.datetime, tz: ZoneInfo) -> str:
+    return clock_text(moment, tz)

@@ -118,6 +118,7 @@ def test_an_overlapping_slot_is_refused_naming_the_other_cases_time(client, coor
         ({"levels": ["C1", "C2", "C3", "C4", "C5", "C6", "C7"]}, "levels", "Choose at most 6 levels."),
         ({"date_of_birth": "2030-01-01"}, "date_of_birth", "The date of birth must be in the past."),
         ({"phone": "12"}, "phone", "too few or too many digits"),
+        ({"phone": "+1 617 555 0142 ext. 89"}, "phone", "Extensions cannot be kept"),
         ({"start": "2026-11-20T09:00"}, "start", "Choose a start time in the future."),
         (
             {"start": "2026-12-01T17:30"},

@@ -13,7 +13,7 @@ from checklists.models import (
     Room,
 )
 from checklists.selectors.cases import appointment_clash
-from checklists.wording import local_text
+from checklists.wording import slot_text
 
 
 class SlotTaken(Exception):
@@ -22,8 +22,8 @@ class SlotTaken(Exception):
 
 def _clash_message(clash: Appointment, config: RuleConfig) -> str:
     return (
-        f"{clash.room} is already booked {local_text(clash.start, config)}–"
-        f"{clash.end.astimezone(config.time_zone):%H:%M} ({clash.case.reference})."
+        f"{clash.room} is already booked {slot_text(clash.start, clash.end, config.time_zone)} "
+        f"({clash.case.reference})."
     )
 
 

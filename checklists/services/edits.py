@@ -9,7 +9,7 @@ from checklists.models import (
     Case,
     Intake,
 )
-from checklists.wording import local_text
+from checklists.wording import stamp_text
 
 
 class StaleEdit(Exception):
@@ -20,7 +20,7 @@ def changed_by_message(record, config: RuleConfig) -> str:
     """Who saved `record` last and when, for a refused stale edit."""
     latest = record.history.order_by("-history_date", "-history_id").select_related("history_user").first()
     who = getattr(latest.history_user, "username", None) if latest else None
-    when = local_text(latest.history_date, config) if latest else "just now"
+    when = stamp_text(latest.history_date, config.time_zone) if latest else "just now"
     what = "The intake answers were" if isinstance(record, Intake) else "This case was"
     return f"{what} changed by {who or 'someone else'} at {when} — reload to see the changes."
 

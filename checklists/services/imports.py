@@ -26,7 +26,7 @@ from checklists.models import (
     SignOff,
 )
 from checklists.selectors.cases import appointment_clash
-from checklists.wording import local_text
+from checklists.wording import slot_text
 
 
 class CaseConflict(Exception):
@@ -68,7 +68,7 @@ def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig, rooms: dict[s
                     index,
                     "appointment.start",
                     f"{case.reference} overlaps {other} in {room} "
-                    f"({local_text(other_start, config)}–{other_end.astimezone(config.time_zone):%H:%M})",
+                    f"({slot_text(other_start, other_end, config.time_zone)})",
                 )
         clash = appointment_clash(
             room=rooms[room],
@@ -81,7 +81,7 @@ def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig, rooms: dict[s
                 index,
                 "appointment.start",
                 f"{case.reference} overlaps {clash.case.reference} in {room} "
-                f"({local_text(clash.start, config)}–{clash.end.astimezone(config.time_zone):%H:%M})",
+                f"({slot_text(clash.start, clash.end, config.time_zone)})",
             )
         slots.append((index, room, timeline.start, timeline.end))
 

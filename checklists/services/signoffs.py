@@ -17,7 +17,7 @@ from checklists.models import (
     Medication,
     SignOff,
 )
-from checklists.wording import local_text
+from checklists.wording import stamp_text
 
 _ACRONYMS = {"nsaid": "NSAID", "glp1": "GLP-1", "sglt2": "SGLT2"}
 
@@ -43,7 +43,7 @@ def _already_signed(existing: SignOff, config: RuleConfig) -> ValidationError:
     return ValidationError(
         {
             "item": f"{item_label(existing.item)}{line} is already signed off by {existing.by} at "
-            f"{local_text(existing.at, config)}. Withdraw it first to record it again."
+            f"{stamp_text(existing.at, config.time_zone)}. Withdraw it first to record it again."
         }
     )
 

@@ -6,7 +6,8 @@ import datetime as dt
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
+
+from checklists import wording
 
 register = template.Library()
 
@@ -16,7 +17,4 @@ def due_text(due: dt.datetime | None) -> str:
     """'Mon 30 Nov 09:00', or for a midnight deadline 'before Mon 30 Nov begins' (never a bare 00:00)."""
     if due is None:
         return ""
-    local = timezone.localtime(due)
-    if local.time() == dt.time(0):
-        return f"before {date_format(local, 'D j M')} begins"
-    return date_format(local, "D j M H:i")
+    return wording.due_text(due, timezone.get_current_timezone(), year=False)
