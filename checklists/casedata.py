@@ -7,7 +7,7 @@ and `rules` evaluates them, so a file and a stored case are judged by exactly th
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 # Spinal order; the position in this tuple is how levels are sorted everywhere.
 LEVELS: tuple[str, ...] = (
@@ -147,8 +147,10 @@ class AllergyData:
 
 
 @dataclass(frozen=True)
-class IntakeData:
-    submitted_at: dt.datetime  # aware
+class IntakeAnswers:
+    """The patient's answers to the intake questions: the one list the case file, the model, the
+    intake steps and the case page's phone intake share (a None answers "not sure")."""
+
     medications_complete: bool = False
     no_known_allergies: bool = False
     fasting_acknowledged: bool = False
@@ -156,6 +158,16 @@ class IntakeData:
     infection_symptoms: bool = False
     pregnant: bool | None = None
     diabetes: str = "none"
+
+
+INTAKE_ANSWERS = tuple(f.name for f in fields(IntakeAnswers))
+
+
+@dataclass(frozen=True)
+class IntakeData(IntakeAnswers):
+    """A submitted intake: the answers and when they were submitted."""
+
+    submitted_at: dt.datetime = field(kw_only=True)  # aware
 
 
 @dataclass(frozen=True)

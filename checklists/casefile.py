@@ -24,6 +24,7 @@ from checklists.casedata import (
     ALLERGY_SEVERITIES,
     ANESTHESIA,
     DIABETES,
+    INTAKE_ANSWERS,
     LAB_TESTS,
     LANGUAGES,
     LEVELS,
@@ -305,13 +306,7 @@ class _Reader:
             path,
             {
                 "submitted_at": _datetime,
-                "medications_complete": _bool,
-                "no_known_allergies": _bool,
-                "fasting_acknowledged": _bool,
-                "can_lie_prone": _bool,
-                "infection_symptoms": _bool,
-                "pregnant": _bool,
-                "diabetes": _choice(DIABETES),
+                **{name: _choice(DIABETES) if name == "diabetes" else _bool for name in INTAKE_ANSWERS},
             },
             required=("submitted_at",),
         )
@@ -610,13 +605,7 @@ def _case_to_json(case: CaseData, time_zone: dt.tzinfo) -> dict[str, Any]:
         doc["intake"] = _drop_none(
             {
                 "submitted_at": when(i.submitted_at),
-                "medications_complete": i.medications_complete,
-                "no_known_allergies": i.no_known_allergies,
-                "fasting_acknowledged": i.fasting_acknowledged,
-                "can_lie_prone": i.can_lie_prone,
-                "infection_symptoms": i.infection_symptoms,
-                "pregnant": i.pregnant,
-                "diabetes": i.diabetes,
+                **{name: getattr(i, name) for name in INTAKE_ANSWERS},
             }
         )
     if case.driver is not None:

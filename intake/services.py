@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,12 +22,12 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from checklists.casedata import INTAKE_ANSWERS, IntakeAnswers
 from checklists.catalog import RuleConfig
 from checklists.models import Allergy, Case, Driver, Intake, Medication, Patient
 from checklists.permissions import COORDINATOR
 from checklists.services.case_page import (
     AllergyRow,
-    IntakeAnswers,
     MedicationRow,
     allergies_save,
     driver_save,
@@ -265,8 +265,7 @@ def _current_answers(case: Case) -> tuple[Intake | None, IntakeAnswers]:
     intake = Intake.objects.filter(case=case).first()
     if intake is None:
         return None, IntakeAnswers()
-    names = asdict(IntakeAnswers()).keys()
-    return intake, IntakeAnswers(**{name: getattr(intake, name) for name in names})
+    return intake, IntakeAnswers(**{name: getattr(intake, name) for name in INTAKE_ANSWERS})
 
 
 def _answers_save(

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from checklists import casedata as cd
 from checklists import rules
+from checklists.casedata import IntakeAnswers
 from checklists.models import AccessLog, Allergy, Case, Driver, Intake, Medication, Patient, SignOff
 from checklists.selectors.cases import case_queryset, case_to_data, cases_evaluate
 from checklists.services.case_page import (
-    IntakeAnswers,
     MedicationRow,
     driver_save,
     intake_record_for_patient,

@@ -9,13 +9,13 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from checklists.casedata import IntakeAnswers
 from checklists.models import Allergy, Case, Driver, Intake, LabResult, Medication, SignOff
 from checklists.phones import phone_e164
 from checklists.selectors.catalogue import load_rule_config
 from checklists.services.booking import appointment_book
 from checklists.services.case_page import (
     AllergyRow,
-    IntakeAnswers,
     MedicationRow,
     allergies_save,
     driver_confirm,

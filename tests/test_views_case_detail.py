@@ -11,7 +11,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checklists import casedata as cd
-from checklists.models import AccessLog, Allergy, Case, Driver, Intake, LabResult, Medication, SignOff
+from checklists.models import (
+    AccessLog,
+    Allergy,
+    Case,
+    Driver,
+    Intake,
+    LabResult,
+    Medication,
+    RuleSettings,
+    SignOff,
+)
 from checklists.services.imports import cases_import
 from tests.factories import full_case
 
@@ -630,3 +640,13 @@ def test_a_midnight_deadline_is_written_so_it_cannot_be_misread(client, case, co
     last_day = case.appointment.start.date() - dt.timedelta(days=4)  # apixaban, no eGFR: 3 whole days
     assert f"due before {last_day:%a} {last_day.day} {last_day:%b} begins" in content
     assert " 00:00" not in content
+
+
+def test_the_phone_intake_states_the_clinics_own_pregnancy_age_limit(client, case, coordinator):
+    RuleSettings.objects.filter(pk=1).update(pregnancy_age_below=50)
+    client.force_login(coordinator)
+
+    page = _page(client, case).content.decode()
+
+    assert "not recorded as male under 50" in page
+    assert "under 55" not in page

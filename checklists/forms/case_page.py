@@ -14,6 +14,7 @@ from crispy_forms.layout import Submit as _CrispySubmit
 from django import forms
 from django.utils import timezone
 
+from checklists.forms.answers import bool_for
 from checklists.models import Allergy, Intake, LabResult
 from checklists.phones import phone_e164
 from checklists.services.case_page import NKA_WITH_ALLERGIES
@@ -21,18 +22,12 @@ from checklists.services.signoffs import item_label
 
 _HX_FLAGS = {"hx-target": "#case-flags", "hx-swap": "outerHTML"}
 YES_NO_UNSURE = [("yes", "Yes"), ("no", "No"), ("unsure", "Unsure")]
-_ANSWER_TO_BOOL = {"yes": True, "no": False, "unsure": None}
 
 
 class Submit(_CrispySubmit):
     """A submit button whose colour is only what `css_class` says (crispy adds btn-primary)."""
 
     field_classes = "btn"
-
-
-def answer_for(value: bool | None) -> str:
-    """The radio value for a yes / no / unsure answer stored as True / False / None."""
-    return {True: "yes", False: "no", None: "unsure"}[value]
 
 
 def _helper(action: str, *layout, htmx: bool = False, **attrs: str) -> FormHelper:
@@ -309,7 +304,7 @@ class IntakeForm(forms.Form):
     can_lie_prone = forms.TypedChoiceField(
         label="Can the patient lie face down for about an hour?",
         choices=YES_NO_UNSURE,
-        coerce=_ANSWER_TO_BOOL.__getitem__,
+        coerce=bool_for,
         widget=forms.RadioSelect,
     )
     infection_symptoms = forms.BooleanField(
@@ -318,18 +313,25 @@ class IntakeForm(forms.Form):
     pregnant = forms.TypedChoiceField(
         label="Could the patient be pregnant?",
         choices=YES_NO_UNSURE,
-        coerce=_ANSWER_TO_BOOL.__getitem__,
+        coerce=bool_for,
         widget=forms.RadioSelect,
-        help_text="Asked of women under 55; the answer is kept whoever gives it.",
     )
     diabetes = forms.ChoiceField(
         label="Diabetes", choices=Intake._meta.get_field("diabetes").choices, widget=forms.RadioSelect
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args, action: str, allergies_listed: bool, submitted: bool, **kwargs):
+    TRI_STATE = ("can_lie_prone", "pregnant")
+
+    def __init__(
+        self, *args, action: str, allergies_listed: bool, submitted: bool, pregnancy_age_below: int, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.allergies_listed = allergies_listed
+        self.fields["pregnant"].help_text = (
+            f"Asked of patients not recorded as male under {pregnancy_age_below} (the clinic's setting); "
+            "the answer is kept whoever gives it."
+        )
         buttons = [Submit("save", "Save answers", css_class="btn-primary btn-lg me-2")]
         if not submitted:
             buttons.append(Submit("submit", "Save and mark intake submitted", css_class="btn-success btn-lg"))

@@ -101,13 +101,7 @@ def case_to_data(case: Case) -> cd.CaseData:
         intake=(
             cd.IntakeData(
                 submitted_at=intake.submitted_at,
-                medications_complete=intake.medications_complete,
-                no_known_allergies=intake.no_known_allergies,
-                fasting_acknowledged=intake.fasting_acknowledged,
-                can_lie_prone=intake.can_lie_prone,
-                infection_symptoms=intake.infection_symptoms,
-                pregnant=intake.pregnant,
-                diabetes=intake.diabetes,
+                **{name: getattr(intake, name) for name in cd.INTAKE_ANSWERS},
             )
             if intake is not None and intake.submitted_at is not None
             else None

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from checklists import casedata as cd
 from checklists.catalog import RuleConfig
 from checklists.models import (
     Allergy,
@@ -185,23 +186,12 @@ def allergies_save(
 # --- Intake taken by phone -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IntakeAnswers:
-    medications_complete: bool = False
-    no_known_allergies: bool = False
-    fasting_acknowledged: bool = False
-    can_lie_prone: bool | None = None
-    infection_symptoms: bool = False
-    pregnant: bool | None = None
-    diabetes: str = "none"
-
-
 @transaction.atomic
 def intake_record_for_patient(
     *,
     case: Case,
     version: int,
-    answers: IntakeAnswers,
+    answers: cd.IntakeAnswers,
     submit: bool,
     at: dt.datetime,
     config: RuleConfig,

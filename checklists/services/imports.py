@@ -233,16 +233,7 @@ def _save_intake(case: Case, data: cd.IntakeData | None) -> None:
             intake.save()
         return
     intake = intake or Intake(case=case)
-    for name in (
-        "submitted_at",
-        "medications_complete",
-        "no_known_allergies",
-        "fasting_acknowledged",
-        "can_lie_prone",
-        "infection_symptoms",
-        "pregnant",
-        "diabetes",
-    ):
+    for name in ("submitted_at", *cd.INTAKE_ANSWERS):
         setattr(intake, name, getattr(data, name))
     if intake.pk:
         intake.version += 1

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from checklists import casedata as cd
 from checklists import permissions, rules
 from checklists.catalog import RuleConfig
+from checklists.forms.answers import intake_initial
 from checklists.forms.case_page import (
     AllergyFormSet,
     DriverForm,
@@ -39,7 +40,6 @@ from checklists.forms.case_page import (
     SignOffForm,
     VersionForm,
     WithdrawSignOffForm,
-    answer_for,
 )
 from checklists.models import Case
 from checklists.selectors import cases
@@ -233,30 +233,22 @@ def _readings(request: HttpRequest, case: Case, ctx: rules.Context) -> list[Read
     return rows
 
 
-def _intake_form(case: Case, data: QueryDict | None = None) -> IntakeForm:
+def _intake_form(case: Case, config: RuleConfig, data: QueryDict | None = None) -> IntakeForm:
     intake = getattr(case, "intake", None)
     initial = {"version": 0, "can_lie_prone": "unsure", "pregnant": "unsure", "diabetes": "none"}
     if intake is not None:
-        initial = {
-            "medications_complete": intake.medications_complete,
-            "no_known_allergies": intake.no_known_allergies,
-            "fasting_acknowledged": intake.fasting_acknowledged,
-            "can_lie_prone": answer_for(intake.can_lie_prone),
-            "infection_symptoms": intake.infection_symptoms,
-            "pregnant": answer_for(intake.pregnant),
-            "diabetes": intake.diabetes,
-            "version": intake.version,
-        }
+        initial = {**intake_initial(intake, IntakeForm.TRI_STATE), "version": intake.version}
     return IntakeForm(
         data,
         initial=initial,
         action=_url("case_intake_save", case),
         allergies_listed=bool(case.allergies.all()),
         submitted=intake is not None and intake.submitted_at is not None,
+        pregnancy_age_below=config.pregnancy_age_below,
     )
 
 
-def _forms(case: Case) -> dict:
+def _forms(case: Case, config: RuleConfig) -> dict:
     """Every edit form of the page, unbound, showing the current values and version."""
     version = {"version": case.version}
     driver = getattr(case, "driver", None)
@@ -287,7 +279,7 @@ def _forms(case: Case) -> dict:
             prefix="remove",
         ),
         "lab_form": LabResultForm(initial=version, action=_url("case_lab_add", case)),
-        "intake_form": _intake_form(case),
+        "intake_form": _intake_form(case, config),
     }
 
 
@@ -298,7 +290,7 @@ def _page_context(request: HttpRequest, case: Case, config: RuleConfig, **bound)
     timeline = rules.timeline_for(cases.case_to_data(case), config)
     return {
         **_flags_context(request, case, config, now),
-        **_forms(case),
+        **_forms(case, config),
         **bound,
         "patient": case.patient,
         "appointment": getattr(case, "appointment", None),
@@ -618,11 +610,11 @@ def allergies_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
 def intake_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     config = load_rule_config()
     case = _case_row(case_uuid)
-    form = _intake_form(case, request.POST)
+    form = _intake_form(case, config, request.POST)
     submit = "submit" in request.POST
     if form.is_valid():
         data = form.cleaned_data
-        answers = case_page.IntakeAnswers(**{k: v for k, v in data.items() if k != "version"})
+        answers = cd.IntakeAnswers(**{k: v for k, v in data.items() if k != "version"})
         try:
             case_page.intake_record_for_patient(
                 case=case,
