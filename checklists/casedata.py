@@ -105,6 +105,19 @@ def sort_levels(levels: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(levels, key=LEVEL_ORDER.__getitem__))
 
 
+# Maximum lengths: the model fields, the case file and every form take them from here.
+NAME_MAX = 100
+TEXT_MAX = 200  # medication name/dose/frequency, allergy substance/reaction
+ROOM_MAX = 100
+RELATIONSHIP_MAX = 100
+BY_MAX = 150
+NOTE_MAX = 1000
+EMAIL_MAX = 254
+PHONE_INPUT_MAX = 50  # before parsing; E.164 itself is at most 16 characters
+REFERENCE_MAX = 64
+LEVELS_MAX = 6
+
+
 @dataclass(frozen=True)
 class PatientData:
     first_name: str

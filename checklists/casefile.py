@@ -23,16 +23,26 @@ from checklists.casedata import (
     ALLERGY_CATEGORIES,
     ALLERGY_SEVERITIES,
     ANESTHESIA,
+    BY_MAX,
     DIABETES,
+    EMAIL_MAX,
     INTAKE_ANSWERS,
     LAB_TESTS,
     LANGUAGES,
     LEVELS,
+    LEVELS_MAX,
+    NAME_MAX,
+    NOTE_MAX,
     PER_MEDICATION_ITEMS,
+    PHONE_INPUT_MAX,
     PLAN_ITEMS,
     PROCEDURE_KINDS,
+    REFERENCE_MAX,
+    RELATIONSHIP_MAX,
+    ROOM_MAX,
     SEXES,
     SIGNOFF_ITEMS,
+    TEXT_MAX,
     AllergyData,
     AppointmentData,
     CaseData,
@@ -45,18 +55,6 @@ from checklists.casedata import (
     VerificationData,
     sort_levels,
 )
-
-# Maximum lengths match the model fields the import writes to.
-NAME_MAX = 100
-TEXT_MAX = 200  # medication name/dose/frequency, allergy substance/reaction
-ROOM_MAX = 100
-RELATIONSHIP_MAX = 100
-BY_MAX = 150
-NOTE_MAX = 1000
-EMAIL_MAX = 254
-PHONE_INPUT_MAX = 50  # before parsing; E.164 itself is at most 16 characters
-REFERENCE_MAX = 64
-LEVELS_MAX = 6
 
 # ASCII digits only: `\d` would also accept other scripts' digits.
 _REFERENCE = re.compile(r"[A-Za-z0-9._-]+")

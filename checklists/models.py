@@ -28,7 +28,7 @@ REFERENCE_VALIDATOR = RegexValidator(
 
 
 class Room(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=casedata.ROOM_MAX, unique=True)
     location = models.CharField(
         max_length=200, blank=True, help_text="Shown to patients, e.g. 'Level 2, IR suite'."
     )
@@ -46,8 +46,8 @@ class Room(models.Model):
 
 class Patient(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
+    first_name = models.CharField(max_length=casedata.NAME_MAX)
+    last_name = models.CharField(max_length=casedata.NAME_MAX)
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=10, choices=_choices(casedata.SEXES), default="unknown")
     email = models.EmailField(blank=True)
@@ -73,7 +73,9 @@ class Case(models.Model):
         COMPLETED = "completed", "Completed"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    reference = models.CharField(max_length=64, unique=True, validators=[REFERENCE_VALIDATOR])
+    reference = models.CharField(
+        max_length=casedata.REFERENCE_MAX, unique=True, validators=[REFERENCE_VALIDATOR]
+    )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cases")
     kind = models.CharField(
         max_length=20, choices=_choices(casedata.PROCEDURE_KINDS), default="vertebroplasty"
@@ -170,9 +172,9 @@ class Drug(models.Model):
 class Medication(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="medications")
     position = models.PositiveSmallIntegerField(default=0)
-    name = models.CharField(max_length=200, help_text="As the patient wrote it.")
-    dose = models.CharField(max_length=200, blank=True)
-    frequency = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=casedata.TEXT_MAX, help_text="As the patient wrote it.")
+    dose = models.CharField(max_length=casedata.TEXT_MAX, blank=True)
+    frequency = models.CharField(max_length=casedata.TEXT_MAX, blank=True)
     last_dose_planned = models.DateField(null=True, blank=True)
     # The catalogue match when the row was saved (for lists and filters); the engine re-matches
     # the name against the current catalogue, so an edited catalogue applies at once.
@@ -190,8 +192,8 @@ class Allergy(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="allergies")
     position = models.PositiveSmallIntegerField(default=0)
     category = models.CharField(max_length=20, choices=_choices(casedata.ALLERGY_CATEGORIES))
-    substance = models.CharField(max_length=200, blank=True)
-    reaction = models.CharField(max_length=200, blank=True)
+    substance = models.CharField(max_length=casedata.TEXT_MAX, blank=True)
+    reaction = models.CharField(max_length=casedata.TEXT_MAX, blank=True)
     severity = models.CharField(
         max_length=10, choices=_choices(casedata.ALLERGY_SEVERITIES), default="unknown"
     )
@@ -227,8 +229,8 @@ class Intake(models.Model):
 
 class Driver(models.Model):
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="driver")
-    name = models.CharField(max_length=100)
-    relationship = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=casedata.NAME_MAX)
+    relationship = models.CharField(max_length=casedata.RELATIONSHIP_MAX, blank=True)
     phone = models.CharField(max_length=20, help_text="E.164")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey(
@@ -271,7 +273,7 @@ class SignOff(models.Model):
         Medication, null=True, blank=True, on_delete=models.SET_NULL, related_name="signoffs"
     )
     medication_name = models.CharField(
-        max_length=200,
+        max_length=casedata.TEXT_MAX,
         blank=True,
         help_text="The line's name when signed off; a renamed line no longer counts.",
     )
@@ -282,7 +284,7 @@ class SignOff(models.Model):
     for_start = models.DateTimeField(
         null=True, blank=True, help_text="Plans: the appointment start the plan was approved for."
     )
-    by = models.CharField(max_length=150, help_text="Staff username or name.")
+    by = models.CharField(max_length=casedata.BY_MAX, help_text="Staff username or name.")
     by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -230,8 +230,14 @@ def timeline_for(case: CaseData, config: RuleConfig) -> Timeline | None:
     """The appointment's times (absolute offsets from start), or None when unscheduled."""
     if case.appointment is None:
         return None
-    start = _require_aware(case.appointment.start, "appointment.start").astimezone(dt.UTC)
-    end = start + dt.timedelta(minutes=config.minutes_per_level * len(case.procedure.levels))
+    return procedure_times(case.appointment.start, len(case.procedure.levels), config)
+
+
+def procedure_times(start: dt.datetime, levels: int, config: RuleConfig) -> Timeline:
+    """The times of a procedure of `levels` vertebrae starting at `start`: the one place that knows
+    how long a procedure lasts and when the patient arrives, stops eating and is collected."""
+    start = _require_aware(start, "appointment.start").astimezone(dt.UTC)
+    end = start + dt.timedelta(minutes=config.minutes_per_level * levels)
     return Timeline(
         start=start,
         end=end,

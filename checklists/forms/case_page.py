@@ -14,6 +14,7 @@ from crispy_forms.layout import Submit as _CrispySubmit
 from django import forms
 from django.utils import timezone
 
+from checklists import casedata as cd
 from checklists.forms.answers import bool_for
 from checklists.models import Allergy, Intake, LabResult
 from checklists.phones import phone_e164
@@ -76,7 +77,7 @@ class SignOffForm(forms.Form):
     note = forms.CharField(
         label="Note (optional)",
         required=False,
-        max_length=2000,
+        max_length=cd.NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What was done or decided, e.g. the plan given.",
     )
@@ -188,10 +189,14 @@ class WithdrawSignOffForm(forms.Form):
 
 
 class DriverForm(forms.Form):
-    name = forms.CharField(label="Driver's name", max_length=100)
-    relationship = forms.CharField(max_length=100, required=False, help_text="e.g. daughter, friend")
+    name = forms.CharField(label="Driver's name", max_length=cd.NAME_MAX)
+    relationship = forms.CharField(
+        max_length=cd.RELATIONSHIP_MAX, required=False, help_text="e.g. daughter, friend"
+    )
     phone = forms.CharField(
-        label="Driver's phone", max_length=30, help_text="With the country code if not a local number."
+        label="Driver's phone",
+        max_length=cd.PHONE_INPUT_MAX,
+        help_text="With the country code if not a local number.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
@@ -232,9 +237,9 @@ class LabResultForm(forms.Form):
 
 class MedicationForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    name = forms.CharField(label="Medicine", max_length=200, help_text="As the patient says it.")
-    dose = forms.CharField(max_length=200, required=False)
-    frequency = forms.CharField(max_length=200, required=False)
+    name = forms.CharField(label="Medicine", max_length=cd.TEXT_MAX, help_text="As the patient says it.")
+    dose = forms.CharField(max_length=cd.TEXT_MAX, required=False)
+    frequency = forms.CharField(max_length=cd.TEXT_MAX, required=False)
     last_dose_planned = forms.DateField(
         label="Last dose planned", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -244,8 +249,8 @@ class AllergyForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     # An empty first choice, so the blank line for a new allergy stays blank unless filled in.
     category = forms.ChoiceField(choices=[("", "Choose…"), *Allergy._meta.get_field("category").choices])
-    substance = forms.CharField(max_length=200, required=False)
-    reaction = forms.CharField(max_length=200, required=False)
+    substance = forms.CharField(max_length=cd.TEXT_MAX, required=False)
+    reaction = forms.CharField(max_length=cd.TEXT_MAX, required=False)
     severity = forms.ChoiceField(choices=Allergy._meta.get_field("severity").choices, initial="unknown")
 
 

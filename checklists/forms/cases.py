@@ -11,26 +11,32 @@ from django import forms
 from django.utils import timezone
 
 from checklists import casedata as cd
+from checklists import rules
+from checklists.catalog import RuleConfig
 from checklists.models import REFERENCE_VALIDATOR, Case, Patient, Room
 from checklists.phones import phone_e164
 
 LEVEL_CHOICES = [(level, level) for level in cd.LEVELS]
-MAX_LEVELS = 6
 
 
 class CaseForm(forms.Form):
     """Patient, procedure and slot in one form; `version` guards an edit against lost updates."""
 
-    first_name = forms.CharField(max_length=100)
-    last_name = forms.CharField(max_length=100)
+    first_name = forms.CharField(max_length=cd.NAME_MAX)
+    last_name = forms.CharField(max_length=cd.NAME_MAX)
     date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     sex = forms.ChoiceField(choices=Patient._meta.get_field("sex").choices, initial="unknown")
     email = forms.EmailField(required=False)
-    phone = forms.CharField(max_length=30, required=False, help_text="With country code if not local.")
+    phone = forms.CharField(
+        max_length=cd.PHONE_INPUT_MAX, required=False, help_text="With country code if not local."
+    )
     language = forms.ChoiceField(choices=Patient._meta.get_field("language").choices, initial="en")
 
     reference = forms.CharField(
-        max_length=64, required=False, validators=[REFERENCE_VALIDATOR], help_text="Leave empty to number it."
+        max_length=cd.REFERENCE_MAX,
+        required=False,
+        validators=[REFERENCE_VALIDATOR],
+        help_text="Leave empty to number it.",
     )
     kind = forms.ChoiceField(choices=Case._meta.get_field("kind").choices, initial="vertebroplasty")
     levels = forms.MultipleChoiceField(
@@ -52,10 +58,10 @@ class CaseForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, case: Case | None = None, minutes_per_level: int = 60, **kwargs) -> None:
+    def __init__(self, *args, config: RuleConfig, case: Case | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.case = case
-        self.minutes_per_level = minutes_per_level
+        self.config = config
         if case is not None:
             self.fields["reference"].disabled = True
         self.helper = FormHelper()
@@ -90,8 +96,8 @@ class CaseForm(forms.Form):
 
     def clean_levels(self) -> list[str]:
         levels = self.cleaned_data["levels"]
-        if len(levels) > MAX_LEVELS:
-            raise forms.ValidationError(f"Choose at most {MAX_LEVELS} levels.")
+        if len(levels) > cd.LEVELS_MAX:
+            raise forms.ValidationError(f"Choose at most {cd.LEVELS_MAX} levels.")
         return list(cd.sort_levels(levels))
 
     def clean_reference(self) -> str:
@@ -119,7 +125,7 @@ class CaseForm(forms.Form):
             self.add_error("start", "Choose a start time in the future.")
             return
         local_start = timezone.localtime(start)
-        local_end = timezone.localtime(start + dt.timedelta(minutes=self.minutes_per_level * levels))
+        local_end = timezone.localtime(rules.procedure_times(start, levels, self.config).end)
         if (
             local_start.time() < room.opens_at
             or local_end.date() != local_start.date()

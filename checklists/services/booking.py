@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 
+from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import (
     Appointment,
@@ -29,7 +30,7 @@ def _clash_message(clash: Appointment, config: RuleConfig) -> str:
 
 def appointment_book(*, case: Case, room: Room, start: dt.datetime, config: RuleConfig) -> Appointment:
     """Book (or move) the case's slot; refuses an overlap in the same room."""
-    end = start + dt.timedelta(minutes=config.minutes_per_level * len(case.levels))
+    end = rules.procedure_times(start, len(case.levels), config).end
     with transaction.atomic():
         # Lock the room: a concurrent booking for it waits here until we commit (PostgreSQL);
         # on SQLite the IMMEDIATE transaction already serialises every writer.

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from checklists import rules
 from checklists.forms.cases import CaseForm
 from checklists.models import Case
 from checklists.selectors.catalogue import load_rule_config
@@ -17,17 +18,9 @@ from checklists.services import access_log, booking, cases, edits
 from checklists.views.common import case_or_404, staff_required
 
 
-def _times(start: dt.datetime | None, levels: int, config) -> dict | None:
-    """End, arrival and pickup for a start and a number of levels (what the form shows)."""
-    if start is None or levels < 1:
-        return None
-    end = start + dt.timedelta(minutes=config.minutes_per_level * levels)
-    return {
-        "start": start,
-        "end": end,
-        "arrival": start - dt.timedelta(minutes=config.arrival_minutes_before),
-        "pickup": end + dt.timedelta(minutes=config.observation_minutes),
-    }
+def _times(start: dt.datetime | None, levels: int, config) -> rules.Timeline | None:
+    """What the form shows beside the start: arrival, start, end and pickup."""
+    return rules.procedure_times(start, levels, config) if start is not None and levels >= 1 else None
 
 
 def _save(request, form: CaseForm, config, case: Case | None):
@@ -62,7 +55,7 @@ def _save(request, form: CaseForm, config, case: Case | None):
 @staff_required
 def case_create(request):
     config = load_rule_config()
-    form = CaseForm(request.POST or None, minutes_per_level=config.minutes_per_level)
+    form = CaseForm(request.POST or None, config=config)
     if request.method == "POST" and form.is_valid():
         case = _save(request, form, config, None)
         if case is not None:
@@ -83,7 +76,7 @@ def case_edit(request, case_uuid):
         request.POST or None,
         initial=CaseForm.initial_for(case),
         case=case,
-        minutes_per_level=config.minutes_per_level,
+        config=config,
     )
     if request.method == "POST" and form.is_valid():
         if _save(request, form, config, case) is not None:
