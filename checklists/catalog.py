@@ -74,6 +74,12 @@ def normalize_name(name: str) -> str:
     return " ".join(name_tokens(name))
 
 
+def drug_label(name: str, drug: DrugEntry) -> str:
+    """How a line is named beside its drug: "Eliquis 5mg (apixaban)", or plain "fish oil" when the
+    line is the drug's own name (staff flags, the patient's instructions and emails)."""
+    return name if normalize_name(name) == drug.name else f"{name} ({drug.name})"
+
+
 @dataclass(frozen=True)
 class DrugEntry:
     name: str  # generic name

@@ -26,7 +26,7 @@ from checklists.casedata import (
     MedicationData,
     VerificationData,
 )
-from checklists.catalog import PROBABLE, DrugEntry, Reading, RuleConfig, normalize_name
+from checklists.catalog import PROBABLE, DrugEntry, Reading, RuleConfig, drug_label
 from checklists.wording import day_text, due_text, moment_text
 
 BLOCKER = "blocker"
@@ -966,7 +966,7 @@ def _label(m: MatchedMedication, drug: DrugEntry) -> str:
     match = m.reading.match_for(drug)
     if match is not None and match.how == PROBABLE:
         return f"{name} (read as {drug.name} — check the spelling)"
-    return name if normalize_name(name) == drug.name else f"{name} ({drug.name})"
+    return drug_label(name, drug)
 
 
 def _moved_text(ctx: Context, item: str, medication: str) -> str:

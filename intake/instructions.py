@@ -14,16 +14,12 @@ from django.utils.translation import gettext as _
 
 from checklists import rules
 from checklists.casedata import ANTICOAGULANT_CLASSES, CaseData
-from checklists.catalog import PROBABLE, DrugEntry, Reading, RuleConfig, normalize_name
+from checklists.catalog import PROBABLE, DrugEntry, Reading, RuleConfig, drug_label
 from checklists.wording import clock_text
 from checklists.wording.patient import day_words, moment_words
 
 # Classes whose medicines have a stop date: the patient is asked when they plan their last dose.
 HOLD_CLASSES = frozenset({*ANTICOAGULANT_CLASSES, "nsaid", "herbal_bleeding", "herbal_other", "sglt2"})
-
-
-def _label(name: str, drug: DrugEntry) -> str:
-    return name if normalize_name(name) == drug.name else f"{name} ({drug.name})"
 
 
 def _class_words(drug: DrugEntry) -> str | None:
@@ -82,7 +78,7 @@ def medicine_words(reading: Reading) -> list[str]:
             words.append(_("We read this as %(drug)s.") % {"drug": match.drug.name})
         text = _class_words(match.drug)
         if text is not None:
-            words.append(text % {"name": _label(name, match.drug)})
+            words.append(text % {"name": drug_label(name, match.drug)})
     return words
 
 
@@ -114,7 +110,7 @@ def instructions_for(data: CaseData, config: RuleConfig, as_of: dt.datetime) -> 
     holds = [_stop_words(stop, tz) for stop in rules.medicine_stops(ctx)]
     advice = [
         _("%(name)s: the doctor will tell you what to do with it before the procedure.")
-        % {"name": _label(m.medication.name, d)}
+        % {"name": drug_label(m.medication.name, d)}
         for m, d in ctx.drugs_of_class("glp1", "metformin", "insulin")
     ]
     advice = list(dict.fromkeys(advice))
@@ -148,7 +144,7 @@ def _stop_words(stop: rules.MedicineStop, tz: ZoneInfo) -> str:
     """One medicine line's stop instruction, or the plan to keep taking it."""
     label = stop.medication.name
     if len(stop.drugs) == 1:
-        label = _label(label, stop.drugs[0])
+        label = drug_label(label, stop.drugs[0])
     if stop.keep_taking:
         return _("%(name)s: keep taking it as usual. Your doctor has decided you should not stop it.") % {
             "name": label

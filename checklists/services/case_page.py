@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -121,6 +121,11 @@ class AllergyRow:
     reaction: str = ""
     severity: str = "unknown"
     delete: bool = False
+
+
+def line_fields(row_class: type) -> tuple[str, ...]:
+    """The values a line carries (MedicationRow: name, dose, frequency, last_dose_planned)."""
+    return tuple(f.name for f in fields(row_class) if f.name not in ("id", "delete"))
 
 
 def _rows_by_id(model, case: Case, rows: Sequence) -> dict[int, object]:

@@ -41,6 +41,7 @@ from checklists.forms.case_page import (
     VersionForm,
     WithdrawSignOffForm,
 )
+from checklists.forms.rows import formset_initial, formset_rows
 from checklists.models import Case
 from checklists.selectors import cases
 from checklists.selectors.catalogue import load_rule_config
@@ -255,18 +256,16 @@ def _forms(case: Case, config: RuleConfig) -> dict:
     driver_initial = (
         {"name": driver.name, "relationship": driver.relationship, "phone": driver.phone} if driver else {}
     )
-    medication_fields = ("id", "name", "dose", "frequency", "last_dose_planned")
-    allergy_fields = ("id", "category", "substance", "reaction", "severity")
     return {
         "medications_version": VersionForm(initial=version, prefix="medications"),
         "medications_formset": MedicationFormSet(
             prefix="medications",
-            initial=[{f: getattr(m, f) for f in medication_fields} for m in case.medications.all()],
+            initial=formset_initial(case.medications.all(), case_page.MedicationRow),
         ),
         "allergies_version": VersionForm(initial=version, prefix="allergies"),
         "allergies_formset": AllergyFormSet(
             prefix="allergies",
-            initial=[{f: getattr(a, f) for f in allergy_fields} for a in case.allergies.all()],
+            initial=formset_initial(case.allergies.all(), case_page.AllergyRow),
         ),
         "driver_form": DriverForm(
             initial={**driver_initial, **version}, action=_url("case_driver_save", case)
@@ -528,21 +527,6 @@ def lab_add(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     return _rerender(request, case_uuid, config, lab_form=form)
 
 
-def _rows(formset: BaseFormSet, row_class: type, fields: tuple[str, ...]) -> list:
-    """The formset's lines as service rows (untouched empty lines left out)."""
-    rows = []
-    for form in formset.forms:
-        if not form.has_changed() and not form.cleaned_data.get("id"):
-            continue
-        data = form.cleaned_data
-        if data.get("DELETE"):
-            if data.get("id"):
-                rows.append(row_class(id=data["id"], delete=True))
-            continue
-        rows.append(row_class(id=data.get("id"), **{f: data[f] for f in fields}))
-    return rows
-
-
 def _lines_save(
     request: HttpRequest,
     case_uuid: UUID,
@@ -550,7 +534,6 @@ def _lines_save(
     prefix: str,
     formset_class: type[BaseFormSet],
     row_class: type,
-    fields: tuple[str, ...],
     service: Callable[..., object],
     what: str,
 ) -> HttpResponse:
@@ -563,7 +546,7 @@ def _lines_save(
             service(
                 case=case,
                 version=version_form.cleaned_data["version"],
-                rows=_rows(formset, row_class, fields),
+                rows=formset_rows(formset, row_class),
                 config=config,
             )
         except (ValidationError, edits.StaleEdit) as exc:
@@ -584,7 +567,6 @@ def medications_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
         prefix="medications",
         formset_class=MedicationFormSet,
         row_class=case_page.MedicationRow,
-        fields=("name", "dose", "frequency", "last_dose_planned"),
         service=case_page.medications_save,
         what="Medicines",
     )
@@ -599,7 +581,6 @@ def allergies_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
         prefix="allergies",
         formset_class=AllergyFormSet,
         row_class=case_page.AllergyRow,
-        fields=("category", "substance", "reaction", "severity"),
         service=case_page.allergies_save,
         what="Allergies",
     )
