@@ -199,7 +199,7 @@ class LabData:
 
 
 @dataclass(frozen=True)
-class VerificationData:
+class SignOffData:
     item: str
     by: str
     at: dt.datetime  # aware
@@ -222,4 +222,4 @@ class CaseData:
     intake: IntakeData | None = None
     driver: DriverData | None = None
     labs: tuple[LabData, ...] = field(default=())
-    verifications: tuple[VerificationData, ...] = field(default=())
+    signoffs: tuple[SignOffData, ...] = field(default=())

@@ -52,7 +52,7 @@ from checklists.casedata import (
     MedicationData,
     PatientData,
     ProcedureData,
-    VerificationData,
+    SignOffData,
     sort_levels,
 )
 
@@ -212,10 +212,13 @@ class _Reader:
                 "intake": self.intake,
                 "driver": self.driver,
                 "labs": self.list_of(self.lab),
-                "verifications": self.verifications,
+                "verifications": self.signoffs,
             },
             required=("reference", "patient", "procedure"),
         )
+        # The file calls sign-offs "verifications" (CASE_FORMAT.md); the code calls them sign-offs.
+        if "verifications" in values:
+            values["signoffs"] = values.pop("verifications")
         case = CaseData(**values)
         # Checked once the whole case is read, since the parts may come in any order.
         if case.intake is not None and case.intake.no_known_allergies and case.allergies:
@@ -223,7 +226,7 @@ class _Reader:
                 _join(path, "intake.no_known_allergies"), "must be false when allergies are listed"
             )
         names = {m.name for m in case.medications}
-        for i, v in enumerate(case.verifications):
+        for i, v in enumerate(case.signoffs):
             if v.medication is not None and v.medication not in names:
                 raise CaseFileError(
                     _join(path, f"verifications[{i}].medication"), "names no medication of this case"
@@ -333,7 +336,7 @@ class _Reader:
         )
         return LabData(**values)
 
-    def verification(self, value: Any, path: str) -> VerificationData:
+    def signoff(self, value: Any, path: str) -> SignOffData:
         values = self.fields(
             value,
             path,
@@ -363,10 +366,10 @@ class _Reader:
         if values.get("continue") and "last_dose_on" in values:
             raise CaseFileError(_join(path, "last_dose_on"), "not allowed with continue: true")
         values["keep_taking"] = values.pop("continue", False)
-        return VerificationData(**values)
+        return SignOffData(**values)
 
-    def verifications(self, value: Any, path: str) -> tuple[VerificationData, ...]:
-        items = self.list_of(self.verification)(value, path)
+    def signoffs(self, value: Any, path: str) -> tuple[SignOffData, ...]:
+        items = self.list_of(self.signoff)(value, path)
         # The database keeps one active sign-off per item (and line); a second would fail the import.
         first: dict[tuple[str, str | None], int] = {}
         for i, item in enumerate(items):
@@ -632,6 +635,6 @@ def _case_to_json(case: CaseData, time_zone: dt.tzinfo) -> dict[str, Any]:
                 "for_start": when(v.for_start),
             }
         )
-        for v in case.verifications
+        for v in case.signoffs
     ]
     return doc

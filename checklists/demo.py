@@ -16,7 +16,7 @@ from checklists.casedata import (
     MedicationData,
     PatientData,
     ProcedureData,
-    VerificationData,
+    SignOffData,
 )
 
 ROOMS = (
@@ -59,11 +59,10 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             name=name, phone=phone, relationship=relationship, confirmed_at=at(-1, 11) if confirmed else None
         )
 
-    def signed(*items: str, **about) -> tuple[VerificationData, ...]:
+    def signed(*items: str, **about) -> tuple[SignOffData, ...]:
         """Sign-offs by the demo clinician; per-medicine ones name their line (`medication=`)."""
         return tuple(
-            VerificationData(item=i, by="clinician", at=at(-1, 9), note="Demo sign-off", **about)
-            for i in items
+            SignOffData(item=i, by="clinician", at=at(-1, 9), note="Demo sign-off", **about) for i in items
         )
 
     def patient(first: str, last: str, born: str, sex: str, n: int, language: str = "en") -> PatientData:
@@ -102,9 +101,7 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             labs=labs(egfr=72),
             intake=intake(),
             driver=driver("Ingrid Lindqvist", "+15550109002"),
-            verifications=signed(
-                "anticoagulant_plan_approved", medication="Eliquis 5mg", for_start=at(3, 10)
-            ),
+            signoffs=signed("anticoagulant_plan_approved", medication="Eliquis 5mg", for_start=at(3, 10)),
         ),
         CaseData(
             "DEMO-003",
@@ -140,8 +137,8 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             labs=labs(),
             intake=intake(),
             driver=driver("Nora Brennan", "+15550109004"),
-            verifications=(
-                VerificationData(
+            signoffs=(
+                SignOffData(
                     "supplement_advice_given", "coordinator", at(-1, 10), medication="Fish oil 1000 mg"
                 ),
             ),

@@ -24,7 +24,7 @@ from checklists.casedata import (
     IntakeData,
     LabData,
     MedicationData,
-    VerificationData,
+    SignOffData,
 )
 from checklists.catalog import PROBABLE, DrugEntry, Reading, RuleConfig, drug_label
 from checklists.wording import day_text, due_text, moment_text
@@ -169,9 +169,9 @@ class Context:
     driver_confirmed: bool  # confirmed at or before as_of
     signoffs: frozenset[str]  # case-wide sign-off items recorded at or before as_of
     # Per-medication sign-offs that count, by (item, medication line name).
-    line_signoffs: Mapping[tuple[str, str], VerificationData]
+    line_signoffs: Mapping[tuple[str, str], SignOffData]
     # Plans that no longer count because the appointment moved to another day.
-    moved_plans: Mapping[tuple[str, str], VerificationData]
+    moved_plans: Mapping[tuple[str, str], SignOffData]
     medications: tuple[MatchedMedication, ...]
     labs: Mapping[str, LabData]  # latest valid result per test
     holds: tuple[MedicationHold, ...]
@@ -204,7 +204,7 @@ class Context:
         """Every (medication, drug) pair whose drug is in one of `classes`, in list order."""
         return [(m, d) for m in self.medications for d in m.drugs if d.drug_class in classes]
 
-    def plan_for(self, m: MatchedMedication) -> VerificationData | None:
+    def plan_for(self, m: MatchedMedication) -> SignOffData | None:
         """The clinician's counting plan for this line (blood thinner first, then NSAID), if any."""
         items = {PLAN_ITEM_FOR_CLASS[d.drug_class] for d in m.drugs if d.drug_class in PLAN_ITEM_FOR_CLASS}
         for item in sorted(items):  # "anticoagulant_plan_approved" before "nsaid_plan_given"
@@ -275,10 +275,10 @@ def build_context(case: CaseData, config: RuleConfig, as_of: dt.datetime) -> Con
     # A timestamp later than as_of has not happened yet at that moment.
     intake = case.intake if case.intake is not None and case.intake.submitted_at <= as_of else None
     driver = case.driver
-    recorded = [v for v in case.verifications if v.at <= as_of and v.item in SIGNOFF_ITEMS]
+    recorded = [v for v in case.signoffs if v.at <= as_of and v.item in SIGNOFF_ITEMS]
     line_names = {med.name for med in case.medications}
-    line_signoffs: dict[tuple[str, str], VerificationData] = {}
-    moved_plans: dict[tuple[str, str], VerificationData] = {}
+    line_signoffs: dict[tuple[str, str], SignOffData] = {}
+    moved_plans: dict[tuple[str, str], SignOffData] = {}
     for v in recorded:
         if v.item not in PER_MEDICATION_ITEMS or v.medication not in line_names:
             continue  # a case-wide item, or its line was removed or renamed: it no longer counts

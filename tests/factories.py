@@ -61,9 +61,7 @@ def full_case(reference: str, start: dt.datetime, room: str = "IR Suite 1") -> c
         intake=cd.IntakeData(submitted_at=start - dt.timedelta(days=5), medications_complete=True),
         driver=cd.DriverData("Bo Lee", "+15551234567"),
         labs=(cd.LabData("inr", 1.1, day - dt.timedelta(days=3)), cd.LabData("platelets", 40, day)),
-        verifications=(
-            cd.VerificationData("latex_precautions_arranged", "coordinator", start - dt.timedelta(days=6)),
-        ),
+        signoffs=(cd.SignOffData("latex_precautions_arranged", "coordinator", start - dt.timedelta(days=6)),),
     )
 
 

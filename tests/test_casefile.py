@@ -23,7 +23,7 @@ from checklists.casedata import (
     MedicationData,
     PatientData,
     ProcedureData,
-    VerificationData,
+    SignOffData,
 )
 from checklists.casefile import CaseFileError, cases_to_document, parse_case_document, read_case_file
 
@@ -151,8 +151,8 @@ FULL_CASE_DATA = CaseData(
         LabData(test="inr", value=1.1, taken_on=dt.date(2026, 3, 9)),
         LabData(test="platelets", value=212.0, taken_on=dt.date(2026, 3, 12)),
     ),
-    verifications=(
-        VerificationData(
+    signoffs=(
+        SignOffData(
             item="anticoagulant_plan_approved",
             by="dr.nguyen",
             at=ny(2026, 3, 11, 9, 15),
@@ -236,7 +236,7 @@ def test_a_minimal_case_gets_the_documented_defaults() -> None:
         True,
     )
     assert case.appointment is None and case.intake is None and case.driver is None
-    assert case.medications == case.allergies == case.labs == case.verifications == ()
+    assert case.medications == case.allergies == case.labs == case.signoffs == ()
 
 
 def test_null_optional_fields_are_the_same_as_omitted_ones() -> None:
@@ -831,7 +831,7 @@ def test_the_example_file_parses() -> None:
     assert full.patient.phone == "+16175550142"
     assert full.driver is not None and full.driver.confirmed_at == ny(2026, 3, 11, 14, 5)
     assert full.intake is not None and full.intake.medications_complete
-    assert [v.item for v in full.verifications] == ["anticoagulant_plan_approved"]
+    assert [v.item for v in full.signoffs] == ["anticoagulant_plan_approved"]
     assert unscheduled.appointment is None and unscheduled.intake is None and unscheduled.driver is None
     assert unscheduled.patient.language == "es"
 

@@ -552,7 +552,7 @@ def test_the_language_button_switches_the_pages(client, case, config):
 
 def test_the_printable_instructions_and_the_calendar_file(client, config):
     start = next_start()
-    plan = cd.VerificationData(
+    plan = cd.SignOffData(
         "anticoagulant_plan_approved", "dr.iris", timezone.now(), medication="Plavix 75mg", for_start=start
     )
     case = store_case(
@@ -560,7 +560,7 @@ def test_the_printable_instructions_and_the_calendar_file(client, config):
         start=start,
         language="es",
         medications=(cd.MedicationData("Plavix 75mg"),),
-        verifications=(plan,),
+        signoffs=(plan,),
     )
     patient = verified_client(client, case, config)
 

@@ -75,7 +75,7 @@ def test_an_old_plan_made_before_the_line_existed_is_withdrawn(config):
                 procedure=cd.ProcedureData(levels=("L1",)),
                 appointment=cd.AppointmentData(start=case.appointment.start, room="IR Suite 1"),
                 medications=(cd.MedicationData("Plavix"),),
-                verifications=(cd.VerificationData("labs_reviewed", "dr.iris", timezone.now()),),
+                signoffs=(cd.SignOffData("labs_reviewed", "dr.iris", timezone.now()),),
             )
         ],
         config=config,

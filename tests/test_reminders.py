@@ -54,7 +54,7 @@ def case_data(
     intake: cd.IntakeData | None = None,
     driver: cd.DriverData | None = None,
     phone: str | None = None,
-    verifications: tuple[cd.VerificationData, ...] = (),
+    signoffs: tuple[cd.SignOffData, ...] = (),
 ) -> cd.CaseData:
     """A case; by default the patient has not sent the intake nor named a driver (two items missing)."""
     return cd.CaseData(
@@ -67,7 +67,7 @@ def case_data(
         medications=medications,
         intake=intake,
         driver=driver,
-        verifications=verifications,
+        signoffs=signoffs,
     )
 
 
@@ -144,10 +144,10 @@ def test_day_before_message_is_planned_at_fifteen_local_the_day_before():
     assert planned(case_data())["day_before"] == utc(2026, 11, 1, 20)  # Sun 1 Nov 15:00 EST
 
 
-def plan(medication: str, **plan_fields) -> tuple[cd.VerificationData, ...]:
+def plan(medication: str, **plan_fields) -> tuple[cd.SignOffData, ...]:
     """A clinician's approved plan for one blood thinner, for the appointment at START."""
     return (
-        cd.VerificationData(
+        cd.SignOffData(
             "anticoagulant_plan_approved",
             "dr.iris",
             utc(2026, 9, 30),
@@ -165,7 +165,7 @@ def test_each_held_medicine_gets_a_message_at_eight_on_its_last_dose_day():
         cd.MedicationData("Tylenol"),
     )
 
-    times = planned(case_data(medications=meds, verifications=plan("Eliquis 5mg")))
+    times = planned(case_data(medications=meds, signoffs=plan("Eliquis 5mg")))
 
     # Apixaban without an eGFR on file: 3 whole days, last dose Thu 29 Oct; fish oil 7 days: Sun 25 Oct.
     assert times["last_dose:apixaban"] == utc(2026, 10, 29, 12)
@@ -178,7 +178,7 @@ def test_an_hours_based_hold_ending_before_eight_is_announced_the_day_before():
     start = dt.datetime(2026, 11, 2, 12, 30, tzinfo=UTC)  # 07:30 EST
     lovenox = (cd.MedicationData("Lovenox 40mg"),)
     approved = (
-        cd.VerificationData(
+        cd.SignOffData(
             "anticoagulant_plan_approved",
             "dr.iris",
             utc(2026, 9, 30),
@@ -186,7 +186,7 @@ def test_an_hours_based_hold_ending_before_eight_is_announced_the_day_before():
             for_start=start,
         ),
     )
-    times = planned(case_data(start=start, medications=lovenox, verifications=approved))
+    times = planned(case_data(start=start, medications=lovenox, signoffs=approved))
 
     assert times["last_dose:enoxaparin"] == utc(2026, 10, 31, 12)  # Sat 31 Oct 08:00 EDT
 
@@ -194,7 +194,7 @@ def test_an_hours_based_hold_ending_before_eight_is_announced_the_day_before():
 def test_a_patient_who_plans_to_stop_earlier_is_reminded_on_their_own_day():
     meds = (cd.MedicationData("Eliquis", last_dose_planned=dt.date(2026, 10, 27)),)
 
-    times = planned(case_data(medications=meds, verifications=plan("Eliquis")))
+    times = planned(case_data(medications=meds, signoffs=plan("Eliquis")))
     assert times["last_dose:apixaban"] == utc(2026, 10, 27, 12)
 
 
@@ -207,7 +207,7 @@ def test_a_blood_thinner_gets_no_last_dose_message_until_its_plan_is_approved():
 def test_a_plan_to_keep_taking_it_sends_no_last_dose_message():
     meds = (cd.MedicationData("Baby aspirin 81mg"),)
 
-    times = planned(case_data(medications=meds, verifications=plan("Baby aspirin 81mg", keep_taking=True)))
+    times = planned(case_data(medications=meds, signoffs=plan("Baby aspirin 81mg", keep_taking=True)))
     assert not [kind for kind in times if kind.startswith("last_dose:")]
 
 
@@ -216,7 +216,7 @@ def test_an_approved_last_dose_day_replaces_the_computed_one():
     # Aspirin's default is 5 whole days (last dose Tue 27 Oct); the clinician chose 3 (Thu 29 Oct).
     approved = plan("Baby aspirin 81mg", last_dose_on=dt.date(2026, 10, 29))
 
-    assert planned(case_data(medications=meds, verifications=approved))["last_dose:aspirin"] == utc(
+    assert planned(case_data(medications=meds, signoffs=approved))["last_dose:aspirin"] == utc(
         2026, 10, 29, 12
     )
 
@@ -224,15 +224,13 @@ def test_an_approved_last_dose_day_replaces_the_computed_one():
 def test_a_later_planned_blood_thinner_dose_counts_only_with_an_approved_exception():
     meds = (cd.MedicationData("Eliquis", last_dose_planned=dt.date(2026, 10, 30)),)
     approved = (
-        cd.VerificationData(
-            "anticoagulant_exception_approved", "dr.iris", utc(2026, 9, 30), medication="Eliquis"
-        ),
+        cd.SignOffData("anticoagulant_exception_approved", "dr.iris", utc(2026, 9, 30), medication="Eliquis"),
     )
 
-    assert planned(case_data(medications=meds, verifications=plan("Eliquis")))["last_dose:apixaban"] == utc(
+    assert planned(case_data(medications=meds, signoffs=plan("Eliquis")))["last_dose:apixaban"] == utc(
         2026, 10, 29, 12
     )
-    exception = planned(case_data(medications=meds, verifications=plan("Eliquis") + approved))
+    exception = planned(case_data(medications=meds, signoffs=plan("Eliquis") + approved))
     assert exception["last_dose:apixaban"] == utc(2026, 10, 30, 12)
 
 
@@ -524,7 +522,7 @@ def test_the_last_dose_day_message_names_the_medicine(new_york):
     store(
         case_data(
             medications=(cd.MedicationData("Eliquis 5mg"),),
-            verifications=plan("Eliquis 5mg"),
+            signoffs=plan("Eliquis 5mg"),
             **patient_done(),
         )
     )
@@ -784,12 +782,12 @@ def test_one_broken_case_does_not_hold_up_the_others_and_the_command_fails_loudl
 
 def test_the_day_before_message_gives_premedication_times_only_once_prescribed(new_york):
     allergic = {"allergies": (cd.AllergyData("iodinated_contrast", "iohexol", "hives"),)}
-    prescribed = cd.VerificationData("contrast_premedication_prescribed", "dr.iris", utc(2026, 10, 20))
+    prescribed = cd.SignOffData("contrast_premedication_prescribed", "dr.iris", utc(2026, 10, 20))
     store(
         dataclasses.replace(case_data("R-1", **patient_done()), **allergic),
         dataclasses.replace(
             case_data("R-2", start=START + dt.timedelta(hours=2), email="bo@example.org", **patient_done()),
-            verifications=(prescribed,),
+            signoffs=(prescribed,),
             **allergic,
         ),
     )

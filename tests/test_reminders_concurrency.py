@@ -74,8 +74,8 @@ def test_two_sweeps_at_once_send_each_message_once(django_user_model):
             start=START + dt.timedelta(hours=9),
             # Eliquis's plan is approved (its last-dose message goes out); Ozempic awaits a clinician.
             medications=(cd.MedicationData("Eliquis"), cd.MedicationData("Ozempic")),
-            verifications=(
-                cd.VerificationData(
+            signoffs=(
+                cd.SignOffData(
                     "anticoagulant_plan_approved",
                     "dr.iris",
                     utc(2026, 10, 1),

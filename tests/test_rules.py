@@ -25,7 +25,7 @@ from checklists.casedata import (
     MedicationData,
     PatientData,
     ProcedureData,
-    VerificationData,
+    SignOffData,
 )
 from checklists.catalog import RuleConfig
 from checklists.rules import (
@@ -107,7 +107,7 @@ def signed(
     *items: str, at: dt.datetime = dt.datetime(2026, 11, 9, tzinfo=UTC), medication: str | None = None, **plan
 ) -> tuple:
     """Sign-offs by a clinician; per-medicine items name their line with `medication`."""
-    return tuple(VerificationData(item, "dr.house", at, medication=medication, **plan) for item in items)
+    return tuple(SignOffData(item, "dr.house", at, medication=medication, **plan) for item in items)
 
 
 def flags_of(
@@ -259,9 +259,7 @@ def test_context_lists_a_hold_for_each_drug_that_has_one() -> None:
 
 
 def test_context_signoffs_ignore_verifications_after_as_of() -> None:
-    case = make_case(
-        verifications=signed("labs_reviewed") + signed("infection_cleared", at=at_utc(2026, 11, 11))
-    )
+    case = make_case(signoffs=signed("labs_reviewed") + signed("infection_cleared", at=at_utc(2026, 11, 11)))
     assert build_context(case, CONFIG, AS_OF).signoffs == {"labs_reviewed"}
 
 
@@ -554,7 +552,7 @@ def test_unclassified_medication_raises_no_hold_plan() -> None:
 def test_a_plan_for_each_blood_thinner_clears_every_hold_plan() -> None:
     case = make_case(
         medications=meds("Plavix", "Coumadin"),
-        verifications=signed("anticoagulant_plan_approved", medication="Plavix")
+        signoffs=signed("anticoagulant_plan_approved", medication="Plavix")
         + signed("anticoagulant_plan_approved", medication="Coumadin"),
     )
     assert flags_of(case, "ANTICOAGULANT_HOLD_PLAN") == []
@@ -563,7 +561,7 @@ def test_a_plan_for_each_blood_thinner_clears_every_hold_plan() -> None:
 def test_a_plan_for_one_blood_thinner_does_not_cover_a_second_one() -> None:
     case = make_case(
         medications=meds("Eliquis", "Plavix"),
-        verifications=signed("anticoagulant_plan_approved", medication="Eliquis"),
+        signoffs=signed("anticoagulant_plan_approved", medication="Eliquis"),
     )
     assert [f.data["medication"] for f in flags_of(case, "ANTICOAGULANT_HOLD_PLAN")] == ["Plavix"]
 
@@ -571,7 +569,7 @@ def test_a_plan_for_one_blood_thinner_does_not_cover_a_second_one() -> None:
 def test_a_renamed_line_loses_its_plan() -> None:
     case = make_case(
         medications=meds("Eliquis 5mg"),
-        verifications=signed("anticoagulant_plan_approved", medication="Eliquis"),
+        signoffs=signed("anticoagulant_plan_approved", medication="Eliquis"),
     )
     assert len(flags_of(case, "ANTICOAGULANT_HOLD_PLAN")) == 1
 
@@ -580,7 +578,7 @@ def test_a_plan_approved_for_another_day_no_longer_counts_and_the_flag_says_so()
     approved_for = START - dt.timedelta(days=2)
     case = make_case(
         medications=meds("Eliquis"),
-        verifications=signed("anticoagulant_plan_approved", medication="Eliquis", for_start=approved_for),
+        signoffs=signed("anticoagulant_plan_approved", medication="Eliquis", for_start=approved_for),
     )
     flag = the_flag(case, "ANTICOAGULANT_HOLD_PLAN")
     assert (
@@ -592,7 +590,7 @@ def test_a_plan_approved_for_another_day_no_longer_counts_and_the_flag_says_so()
 def test_a_plan_approved_for_the_same_day_still_counts() -> None:
     case = make_case(
         medications=meds("Eliquis"),
-        verifications=signed(
+        signoffs=signed(
             "anticoagulant_plan_approved", medication="Eliquis", for_start=START - dt.timedelta(hours=2)
         ),
     )
@@ -602,7 +600,7 @@ def test_a_plan_approved_for_the_same_day_still_counts() -> None:
 def test_plan_approval_recorded_after_as_of_does_not_clear() -> None:
     case = make_case(
         medications=meds("Plavix"),
-        verifications=signed("anticoagulant_plan_approved", at=at_utc(2026, 11, 11), medication="Plavix"),
+        signoffs=signed("anticoagulant_plan_approved", at=at_utc(2026, 11, 11), medication="Plavix"),
     )
     assert len(flags_of(case, "ANTICOAGULANT_HOLD_PLAN")) == 1
 
@@ -610,7 +608,7 @@ def test_plan_approval_recorded_after_as_of_does_not_clear() -> None:
 def test_exception_approval_does_not_clear_the_hold_plan() -> None:
     case = make_case(
         medications=meds("Plavix"),
-        verifications=signed("anticoagulant_exception_approved", medication="Plavix"),
+        signoffs=signed("anticoagulant_exception_approved", medication="Plavix"),
     )
     assert len(flags_of(case, "ANTICOAGULANT_HOLD_PLAN")) == 1
 
@@ -726,7 +724,7 @@ def test_too_late_cannot_be_computed_for_an_unscheduled_case() -> None:
 def test_plan_approval_does_not_clear_a_too_late_last_dose() -> None:
     case = make_case(
         medications=meds("Eliquis", last_dose_planned=dt.date(2026, 11, 25)),
-        verifications=signed("anticoagulant_plan_approved", medication="Eliquis"),
+        signoffs=signed("anticoagulant_plan_approved", medication="Eliquis"),
     )
     assert codes(case) == ["ANTICOAGULANT_LAST_DOSE_TOO_LATE"]
 
@@ -734,7 +732,7 @@ def test_plan_approval_does_not_clear_a_too_late_last_dose() -> None:
 def test_exception_approval_clears_a_too_late_last_dose() -> None:
     case = make_case(
         medications=meds("Eliquis", last_dose_planned=dt.date(2026, 11, 25)),
-        verifications=signed("anticoagulant_exception_approved", medication="Eliquis"),
+        signoffs=signed("anticoagulant_exception_approved", medication="Eliquis"),
     )
     assert flags_of(case, "ANTICOAGULANT_LAST_DOSE_TOO_LATE") == []
 
@@ -758,7 +756,7 @@ def test_bleeding_supplement_is_a_coordinator_warning_with_a_seven_day_hold() ->
 def test_supplement_advice_clears_the_supplement_warning() -> None:
     case = make_case(
         medications=meds("garlic", "ginkgo"),
-        verifications=signed("supplement_advice_given", medication="garlic")
+        signoffs=signed("supplement_advice_given", medication="garlic")
         + signed("supplement_advice_given", medication="ginkgo"),
     )
     assert flags_of(case, "SUPPLEMENT_BLEEDING_RISK") == []
@@ -780,9 +778,7 @@ def test_glp1_agonist_is_a_clinician_warning_due_seven_days_before() -> None:
 
 
 def test_glp1_plan_clears_the_glp1_review() -> None:
-    case = make_case(
-        medications=meds("Mounjaro"), verifications=signed("glp1_plan_given", medication="Mounjaro")
-    )
+    case = make_case(medications=meds("Mounjaro"), signoffs=signed("glp1_plan_given", medication="Mounjaro"))
     assert flags_of(case, "GLP1_AGONIST_REVIEW") == []
 
 
@@ -809,9 +805,7 @@ def test_ertugliflozin_is_held_four_days() -> None:
 
 
 def test_sglt2_plan_clears_the_sglt2_hold() -> None:
-    case = make_case(
-        medications=meds("Farxiga"), verifications=signed("sglt2_plan_given", medication="Farxiga")
-    )
+    case = make_case(medications=meds("Farxiga"), signoffs=signed("sglt2_plan_given", medication="Farxiga"))
     assert flags_of(case, "SGLT2_INHIBITOR_HOLD") == []
 
 
@@ -856,7 +850,7 @@ def test_metformin_plan_clears_the_metformin_review() -> None:
     case = make_case(
         medications=meds("metformin"),
         labs=labs(egfr=20),
-        verifications=signed("metformin_plan_given", medication="metformin"),
+        signoffs=signed("metformin_plan_given", medication="metformin"),
     )
     assert flags_of(case, "METFORMIN_RENAL_REVIEW") == []
 
@@ -890,7 +884,7 @@ def test_diabetes_plan_given_clears_the_diabetes_plan() -> None:
     case = make_case(
         intake=make_intake(diabetes="insulin"),
         medications=meds("Humalog"),
-        verifications=signed("diabetes_plan_given"),
+        signoffs=signed("diabetes_plan_given"),
     )
     assert flags_of(case, "DIABETES_PLAN") == []
 
@@ -922,7 +916,7 @@ def test_contrast_allergy_without_contrast_needs_no_premedication() -> None:
 def test_premedication_prescribed_clears_the_contrast_flag() -> None:
     case = make_case(
         allergies=(AllergyData("iodinated_contrast"),),
-        verifications=signed("contrast_premedication_prescribed"),
+        signoffs=signed("contrast_premedication_prescribed"),
     )
     assert flags_of(case, "CONTRAST_PREMEDICATION") == []
 
@@ -949,9 +943,7 @@ def test_other_allergy_needs_no_anesthetic_review() -> None:
 
 
 def test_anesthetic_allergy_reviewed_clears_the_review() -> None:
-    case = make_case(
-        allergies=(AllergyData("sedative"),), verifications=signed("anesthetic_allergy_reviewed")
-    )
+    case = make_case(allergies=(AllergyData("sedative"),), signoffs=signed("anesthetic_allergy_reviewed"))
     assert flags_of(case, "ANESTHETIC_ALLERGY_REVIEW") == []
 
 
@@ -966,7 +958,7 @@ def test_latex_allergy_is_a_coordinator_warning() -> None:
 
 
 def test_latex_precautions_clear_the_latex_warning() -> None:
-    case = make_case(allergies=(AllergyData("latex"),), verifications=signed("latex_precautions_arranged"))
+    case = make_case(allergies=(AllergyData("latex"),), signoffs=signed("latex_precautions_arranged"))
     assert flags_of(case, "LATEX_ALLERGY") == []
 
 
@@ -1051,7 +1043,7 @@ def test_on_warfarin_an_inr_two_days_old_is_valid() -> None:
 
 
 def test_labs_reviewed_does_not_clear_a_missing_lab() -> None:
-    case = make_case(labs=labs()[1:], verifications=signed("labs_reviewed"))
+    case = make_case(labs=labs()[1:], signoffs=signed("labs_reviewed"))
     assert len(flags_of(case, "LAB_MISSING")) == 1
 
 
@@ -1094,7 +1086,7 @@ def test_egfr_is_never_out_of_range() -> None:
 
 
 def test_labs_reviewed_clears_out_of_range_results() -> None:
-    case = make_case(labs=labs(inr=2.0, platelets=20), verifications=signed("labs_reviewed"))
+    case = make_case(labs=labs(inr=2.0, platelets=20), signoffs=signed("labs_reviewed"))
     assert flags_of(case, "LAB_OUT_OF_RANGE") == []
 
 
@@ -1118,7 +1110,7 @@ def test_patient_who_can_lie_prone_is_not_flagged() -> None:
 
 
 def test_positioning_reviewed_clears_the_prone_blocker() -> None:
-    case = make_case(intake=make_intake(can_lie_prone=False), verifications=signed("positioning_reviewed"))
+    case = make_case(intake=make_intake(can_lie_prone=False), signoffs=signed("positioning_reviewed"))
     assert flags_of(case, "PRONE_POSITION_REVIEW") == []
 
 
@@ -1132,7 +1124,7 @@ def test_no_infection_symptoms_no_infection_review() -> None:
 
 
 def test_infection_cleared_clears_the_infection_review() -> None:
-    case = make_case(intake=make_intake(infection_symptoms=True), verifications=signed("infection_cleared"))
+    case = make_case(intake=make_intake(infection_symptoms=True), signoffs=signed("infection_cleared"))
     assert flags_of(case, "INFECTION_REVIEW") == []
 
 
@@ -1177,7 +1169,7 @@ def test_pregnancy_review_needs_a_submitted_intake() -> None:
 
 
 def test_pregnancy_excluded_clears_the_pregnancy_review() -> None:
-    case = make_case(patient=woman(dt.date(1990, 5, 1)), verifications=signed("pregnancy_excluded"))
+    case = make_case(patient=woman(dt.date(1990, 5, 1)), signoffs=signed("pregnancy_excluded"))
     assert flags_of(case, "PREGNANCY_REVIEW") == []
 
 
@@ -1311,7 +1303,7 @@ def test_recognised_medicines_raise_no_unrecognised_flag() -> None:
 def test_medication_reviewed_clears_only_its_own_line() -> None:
     case = make_case(
         medications=meds("my heart pill", "zzqx drops"),
-        verifications=signed("medication_reviewed", medication="my heart pill"),
+        signoffs=signed("medication_reviewed", medication="my heart pill"),
     )
     assert [f.data["medication"] for f in flags_of(case, "MEDICATION_UNRECOGNISED")] == ["zzqx drops"]
 
@@ -1347,7 +1339,7 @@ def test_no_nsaid_no_nsaid_hold() -> None:
 
 
 def test_an_nsaid_plan_for_the_line_clears_it() -> None:
-    case = make_case(medications=meds("Aleve"), verifications=signed("nsaid_plan_given", medication="Aleve"))
+    case = make_case(medications=meds("Aleve"), signoffs=signed("nsaid_plan_given", medication="Aleve"))
     assert flags_of(case, "NSAID_HOLD") == []
 
 
@@ -1373,7 +1365,7 @@ def test_no_other_supplement_no_supplement_warning() -> None:
 
 def test_supplement_advice_for_its_line_clears_the_other_supplement_warning() -> None:
     case = make_case(
-        medications=meds("valerian"), verifications=signed("supplement_advice_given", medication="valerian")
+        medications=meds("valerian"), signoffs=signed("supplement_advice_given", medication="valerian")
     )
     assert flags_of(case, "SUPPLEMENT_OTHER_RISK") == []
 
@@ -1390,7 +1382,7 @@ def test_an_anticoagulant_with_an_antiplatelet_is_not_a_combination() -> None:
 
 def test_the_combination_review_clears_the_combination() -> None:
     case = make_case(
-        medications=meds("Coumadin", "Lovenox"), verifications=signed("anticoagulant_combination_reviewed")
+        medications=meds("Coumadin", "Lovenox"), signoffs=signed("anticoagulant_combination_reviewed")
     )
     assert flags_of(case, "ANTICOAGULANT_COMBINATION") == []
 
@@ -1406,9 +1398,7 @@ def test_different_drugs_are_not_listed_twice() -> None:
 
 
 def test_the_list_check_clears_listed_twice() -> None:
-    case = make_case(
-        medications=meds("Tylenol", "paracetamol"), verifications=signed("medication_list_checked")
-    )
+    case = make_case(medications=meds("Tylenol", "paracetamol"), signoffs=signed("medication_list_checked"))
     assert flags_of(case, "MEDICATION_LISTED_TWICE") == []
 
 
@@ -1429,7 +1419,7 @@ def test_an_approved_last_dose_day_is_what_too_late_compares_with() -> None:
         for_start=START,
     )
     assert flags_of(make_case(medications=planned), "ANTICOAGULANT_LAST_DOSE_TOO_LATE") != []
-    assert codes(make_case(medications=planned, verifications=approved)) == []
+    assert codes(make_case(medications=planned, signoffs=approved)) == []
 
 
 def test_a_plan_to_keep_taking_it_is_never_too_late() -> None:
@@ -1437,13 +1427,13 @@ def test_a_plan_to_keep_taking_it_is_never_too_late() -> None:
     approved = signed(
         "anticoagulant_plan_approved", medication="aspirin 81", keep_taking=True, for_start=START
     )
-    assert codes(make_case(medications=planned, verifications=approved)) == []
+    assert codes(make_case(medications=planned, signoffs=approved)) == []
 
 
 def test_medicine_stops_follow_the_plan_and_wait_for_it_for_blood_thinners() -> None:
     case = make_case(
         medications=meds("Eliquis", "aspirin 81", "Plavix", "fish oil"),
-        verifications=signed("anticoagulant_plan_approved", medication="aspirin 81", keep_taking=True)
+        signoffs=signed("anticoagulant_plan_approved", medication="aspirin 81", keep_taking=True)
         + signed("anticoagulant_plan_approved", medication="Plavix", last_dose_on=dt.date(2026, 11, 20)),
     )
     stops = {s.medication.name: s for s in medicine_stops(build_context(case, CONFIG, AS_OF))}
@@ -1486,4 +1476,4 @@ def test_a_plan_to_keep_taking_it_survives_a_move_to_another_day() -> None:
         keep_taking=True,
         for_start=START - dt.timedelta(days=3),
     )
-    assert codes(make_case(medications=meds("aspirin 81"), verifications=approved)) == []
+    assert codes(make_case(medications=meds("aspirin 81"), signoffs=approved)) == []

@@ -119,8 +119,8 @@ def case_to_data(case: Case) -> cd.CaseData:
         labs=tuple(
             cd.LabData(test=lab.test, value=lab.value, taken_on=lab.taken_on) for lab in case.labs.all()
         ),
-        verifications=tuple(
-            _verification(s, line_names)
+        signoffs=tuple(
+            _signoff_data(s, line_names)
             for s in sorted(signoffs, key=lambda s: (s.at, s.pk))
             # A per-medicine sign-off counts only while its line exists under the same name.
             if not s.medication_name or line_names.get(s.medication_id) == s.medication_name
@@ -128,8 +128,8 @@ def case_to_data(case: Case) -> cd.CaseData:
     )
 
 
-def _verification(s: SignOff, line_names: dict[int, str]) -> cd.VerificationData:
-    return cd.VerificationData(
+def _signoff_data(s: SignOff, line_names: dict[int, str]) -> cd.SignOffData:
+    return cd.SignOffData(
         item=s.item,
         by=s.by,
         at=s.at,

@@ -104,7 +104,7 @@ def cases_import(*, cases: Sequence[cd.CaseData], config: RuleConfig) -> ImportR
 
     users = {
         u.username: u
-        for u in get_user_model().objects.filter(username__in={v.by for c in cases for v in c.verifications})
+        for u in get_user_model().objects.filter(username__in={v.by for c in cases for v in c.signoffs})
     }
     catalogue = {d.name: d for d in Drug.objects.all()}
     for data in cases:
@@ -202,21 +202,21 @@ def _replace_children(
         row.full_clean()
         row.save()
     start = data.appointment.start if data.appointment else None
-    for verification in data.verifications:
+    for signoff in data.signoffs:
         # A plan without `for_start` was approved for the case as the file gives it: pin it to
         # that start, so a later move voids it as it would a plan approved here.
-        for_start = verification.for_start or (start if verification.item in cd.PLAN_ITEMS else None)
+        for_start = signoff.for_start or (start if signoff.item in cd.PLAN_ITEMS else None)
         row = SignOff(
             case=case,
-            item=verification.item,
-            by=verification.by,
-            by_user=users.get(verification.by),
-            at=verification.at,
-            note=verification.note or "",
-            medication=lines.get(verification.medication or ""),
-            medication_name=verification.medication or "",
-            last_dose_on=verification.last_dose_on,
-            keep_taking=verification.keep_taking,
+            item=signoff.item,
+            by=signoff.by,
+            by_user=users.get(signoff.by),
+            at=signoff.at,
+            note=signoff.note or "",
+            medication=lines.get(signoff.medication or ""),
+            medication_name=signoff.medication or "",
+            last_dose_on=signoff.last_dose_on,
+            keep_taking=signoff.keep_taking,
             for_start=for_start,
         )
         row.full_clean()
