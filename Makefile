@@ -37,9 +37,12 @@ lint: $(VENV)/.dev-deps .env
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 
+# Two workers (pytest-xdist) halve the suite's time on a two-core machine; the order is random
+# (pytest-randomly: the seed is printed; rerun that order with PYTEST_ARGS=--randomly-seed=N).
+XDIST ?= -n auto
 pytest: $(VENV)/.dev-deps .env
 	$(PY) manage.py compile_translations
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # Browser tests use Debian's chromium; install it when possible (CI is root), else they skip.
 browser:
@@ -55,7 +58,7 @@ test-clock: $(VENV)/.dev-deps .env
 	@set -e; for clock in $(CLOCKS); do \
 	  moment=$${clock%@*}; zone=UTC; case $$clock in *@*) zone=$${clock#*@};; esac; \
 	  echo "== pytest at $$moment, clinic zone $$zone"; \
-	  PREPDESK_CLOCK=$$moment CLINIC_TIME_ZONE=$$zone $(PY) -m pytest -q -p no:cacheprovider --ignore=tests/e2e $(PYTEST_ARGS); \
+	  PREPDESK_CLOCK=$$moment CLINIC_TIME_ZONE=$$zone $(PY) -m pytest -q -p no:cacheprovider $(XDIST) --ignore=tests/e2e $(PYTEST_ARGS); \
 	done
 
 clean:

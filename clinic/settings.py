@@ -1,4 +1,5 @@
-"""PrepDesk settings: one file, driven by environment variables with safe local defaults.
+"""PrepDesk settings: one file, driven by environment variables (django-environ) with safe local
+defaults.
 
 A git-ignored `.env` beside manage.py (written by `make run` / `make test` with DEBUG=1 and a
 random SECRET_KEY) is read first; real environment variables always win over it.
@@ -12,33 +13,21 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
-from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env", override=False)
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off (for a laptop: set DEBUG=1).")
     SECRET_KEY = "insecure-local-development-key-only"  # noqa: S105 - DEBUG only
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "django_htmx",
     "checklists",
     "notifications",
     "intake",
@@ -71,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -93,18 +84,15 @@ TEMPLATES = [
 
 # SQLite is the embedded default (WAL, and IMMEDIATE transactions so a check-then-write inside
 # one transaction cannot race another writer); DATABASE_URL switches to PostgreSQL.
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
-        )
-    }
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -130,8 +118,8 @@ AUTH_PASSWORD_VALIDATORS = [
 CASE_PAGE_PANELS = ["intake.panels.intake_link_panel"]
 
 # UTC is a development default only: `manage.py check` fails a production start without it.
-CLINIC_TIME_ZONE_SET = bool(os.environ.get("CLINIC_TIME_ZONE"))
-CLINIC_TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE") or "UTC"
+CLINIC_TIME_ZONE_SET = bool(env.str("CLINIC_TIME_ZONE", default=""))
+CLINIC_TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="") or "UTC"
 try:
     ZoneInfo(CLINIC_TIME_ZONE)
 except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -145,21 +133,21 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Region for phone numbers written without a +country code.
-CLINIC_PHONE_REGION = os.environ.get("CLINIC_PHONE_REGION", "US")
-CLINIC_NAME = os.environ.get("CLINIC_NAME", "PrepDesk Spine & IR Clinic")
+CLINIC_PHONE_REGION = env.str("CLINIC_PHONE_REGION", default="US")
+CLINIC_NAME = env.str("CLINIC_NAME", default="PrepDesk Spine & IR Clinic")
 # The number a patient is told to call (locked link, last-minute changes); shown as given.
-CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "+1 555 010 0000")
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="+1 555 010 0000")
 # Where the app is reached from outside, for links printed by commands (requests use their own host).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # The patient's intake link: valid to the end of the procedure day, or this many days when the
 # case is not scheduled; locked after this many wrong dates of birth; answers can be changed
 # after submitting until this many hours before the start.
-INTAKE_LINK_UNSCHEDULED_DAYS = int(os.environ.get("INTAKE_LINK_UNSCHEDULED_DAYS", "14"))
-INTAKE_LINK_MAX_ATTEMPTS = int(os.environ.get("INTAKE_LINK_MAX_ATTEMPTS", "5"))
-INTAKE_EDIT_CLOSES_HOURS = int(os.environ.get("INTAKE_EDIT_CLOSES_HOURS", "24"))
+INTAKE_LINK_UNSCHEDULED_DAYS = env.int("INTAKE_LINK_UNSCHEDULED_DAYS", default=14)
+INTAKE_LINK_MAX_ATTEMPTS = env.int("INTAKE_LINK_MAX_ATTEMPTS", default=5)
+INTAKE_EDIT_CLOSES_HOURS = env.int("INTAKE_EDIT_CLOSES_HOURS", default=24)
 # A patient session lasts this long without a click (longer than staff: older patients read slowly).
-INTAKE_SESSION_IDLE_MINUTES = int(os.environ.get("INTAKE_SESSION_IDLE_MINUTES", "60"))
+INTAKE_SESSION_IDLE_MINUTES = env.int("INTAKE_SESSION_IDLE_MINUTES", default=60)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -176,17 +164,17 @@ WHITENOISE_USE_FINDERS = True
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "PrepDesk <prepdesk@localhost>")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PrepDesk <prepdesk@localhost>")
 
 # Background work (emails, reminders) on Django's tasks API: the database backend needs no broker,
 # and several `manage.py db_worker` processes can share one PostgreSQL.
-TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "checklists:dashboard"
@@ -196,15 +184,15 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Login lockout (django-axes): 5 failures for one username from one address locks it for 15 min.
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
 # Staff sessions end after 30 idle minutes: every request pushes the expiry forward.
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -212,13 +200,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -235,7 +235,7 @@ def patient_view(view: Callable) -> Callable:
             or request.session.get(SESSION_VERIFIED) != link.pk
             or selectors.link_state(link, now) != selectors.ACTIVE
         ):
-            if request.headers.get("HX-Request"):
+            if request.htmx:
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = reverse("intake:start")
                 return response

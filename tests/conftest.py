@@ -17,6 +17,7 @@ from django.core.management import call_command
 
 from checklists.catalog import RuleConfig
 from checklists.selectors.catalogue import load_rule_config
+from tests.factories import StaffFactory
 
 DATA = Path(__file__).parent / "data"
 
@@ -116,18 +117,10 @@ def minimal_case(
 
 
 @pytest.fixture
-def coordinator(db, django_user_model):
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user("coord", password="x-unused-9")
-    user.groups.add(Group.objects.get_or_create(name="coordinator")[0])
-    return user
+def coordinator(db):
+    return StaffFactory(username="cora", role="coordinator")
 
 
 @pytest.fixture
-def clinician(db, django_user_model):
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user("dr.iris", password="x-unused-9")
-    user.groups.add(Group.objects.get_or_create(name="clinician")[0])
-    return user
+def clinician(db):
+    return StaffFactory(username="dr_kim", role="clinician")

@@ -1,14 +1,65 @@
-"""Builders for test cases as `CaseData`, stored through the same import service as real files."""
+"""Test data: staff users with their roles, rooms and patients as factory_boy factories, and
+cases as `CaseData` stored through the same import service as real files."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+
 from checklists import casedata as cd
 from checklists.catalog import RuleConfig
+from checklists.models import Patient, Room
 from checklists.services.imports import cases_import
 
 UTC = dt.UTC
+PASSWORD = "unused-in-tests-1"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A signed-up user with no staff role (a visitor to the workspace)."""
+
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@clinic.example")
+    password = factory.LazyAttribute(lambda user: make_password(user.raw_password))
+
+    class Params:
+        raw_password = PASSWORD
+
+
+class StaffFactory(UserFactory):
+    """A staff member: `StaffFactory(username="cora", role="coordinator")`; `role` may be a tuple."""
+
+    @factory.post_generation
+    def role(user, create: bool, extracted: str | tuple[str, ...] | None, **kwargs) -> None:
+        roles = (extracted,) if isinstance(extracted, str) else extracted or ("coordinator",)
+        user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in roles))
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+        django_get_or_create = ("name",)
+
+    name = "IR Suite 1"
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    first_name = "Ann"
+    last_name = factory.Sequence(lambda n: f"Lee-{n}")
+    date_of_birth = dt.date(1950, 1, 1)
+
 
 # Every flag code READINESS.md defines, and no others.
 READINESS_CODES = {

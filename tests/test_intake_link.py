@@ -9,7 +9,6 @@ import re
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
@@ -24,10 +23,8 @@ NOW = dt.datetime(2026, 11, 16, 15, 0, tzinfo=dt.UTC)  # a Monday
 
 
 @pytest.fixture
-def staff_user(django_user_model):
-    user = django_user_model.objects.create_user("cora", password="unused-1", email="cora@clinic.example")
-    user.groups.add(Group.objects.get_or_create(name="coordinator")[0])
-    return user
+def staff_user(coordinator):
+    return coordinator
 
 
 def _page_text(response) -> str:

@@ -30,6 +30,7 @@ from notifications import schedule
 from notifications.models import Notification, NotificationSettings
 from notifications.schedule import ScheduleSettings
 from notifications.sweep import STALE, digest_render, notifications_sweep
+from tests.factories import StaffFactory
 
 UTC = dt.UTC
 START = dt.datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # Monday 2 November 2026, 09:00 EST
@@ -91,9 +92,7 @@ def store(*cases: cd.CaseData) -> list[Case]:
 
 
 def staff(django_user_model, username: str, group: str, email: str | None = None):
-    user = django_user_model.objects.create_user(username, email=email or f"{username}@clinic.example")
-    user.groups.add(Group.objects.get_or_create(name=group)[0])
-    return user
+    return StaffFactory(username=username, role=group, **({"email": email} if email else {}))
 
 
 def sweep_at(moment: dt.datetime):

@@ -12,6 +12,7 @@ from checklists.models import Appointment, Case, Room
 from checklists.services.booking import SlotTaken, appointment_book
 from checklists.services.cases import case_cancel, case_create, case_update
 from checklists.services.edits import StaleEdit
+from tests.factories import RoomFactory
 
 UTC = dt.UTC
 START = dt.datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -31,7 +32,7 @@ def new_case(config, *, levels=("L1",), room=None, start=None, reference="") -> 
 
 @pytest.fixture
 def room(db) -> Room:
-    return Room.objects.create(name="IR Suite 1")
+    return RoomFactory()
 
 
 def test_a_case_with_a_room_and_start_is_scheduled_and_its_end_follows_the_levels(config, room):
@@ -110,7 +111,7 @@ def test_the_second_of_two_edits_from_the_same_version_is_refused_and_not_writte
 def test_two_people_booking_the_same_slot_at_once_get_exactly_one_booking(config):
     """Two threads, two connections, one room and time. On PostgreSQL the room row lock (and the
     exclusion constraint) decide; on SQLite the IMMEDIATE transaction serialises the writers."""
-    room = Room.objects.create(name="IR Suite 9")
+    room = RoomFactory(name="IR Suite 9")
     cases = [new_case(config, reference=f"RACE-{i}") for i in range(2)]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

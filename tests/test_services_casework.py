@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from checklists.casedata import IntakeAnswers
@@ -40,22 +39,6 @@ NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 def case(config) -> Case:
     cases_import(cases=[full_case("S-1", START)], config=config)
     return Case.objects.get(reference="S-1")
-
-
-def _user(django_user_model, username: str, role: str):
-    user = django_user_model.objects.create_user(username, password="unused-in-tests-1")
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
-
-
-@pytest.fixture
-def coordinator(django_user_model):
-    return _user(django_user_model, "cora", "coordinator")
-
-
-@pytest.fixture
-def clinician(django_user_model):
-    return _user(django_user_model, "dr_kim", "clinician")
 
 
 def _meds(case: Case) -> list[MedicationRow]:

@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,26 +22,9 @@ from checklists.models import (
     SignOff,
 )
 from checklists.services.imports import cases_import
-from tests.factories import full_case
+from tests.factories import UserFactory, full_case
 
 pytestmark = pytest.mark.django_db
-
-
-def _user(django_user_model, username: str, *roles: str):
-    user = django_user_model.objects.create_user(username, password="unused-in-tests-1")
-    for role in roles:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
-
-
-@pytest.fixture
-def coordinator(django_user_model):
-    return _user(django_user_model, "cora", "coordinator")
-
-
-@pytest.fixture
-def clinician(django_user_model):
-    return _user(django_user_model, "dr_kim", "clinician")
 
 
 @pytest.fixture
@@ -95,7 +77,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, case):
 
 
 def test_a_signed_in_user_without_a_staff_role_is_refused(client, case, django_user_model):
-    client.force_login(_user(django_user_model, "visitor"))
+    client.force_login(UserFactory(username="visitor"))
 
     assert _page(client, case).status_code == 403
 

@@ -9,6 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from checklists.models import AccessLog, Case, Room
+from tests.factories import RoomFactory
 
 # Expected clock times are written in UTC, the clinic zone of these tests.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("utc_clinic")]
@@ -24,7 +25,7 @@ def frozen_now():
 
 @pytest.fixture
 def room(db) -> Room:
-    return Room.objects.create(name="IR Suite 1", location="Level 2")
+    return RoomFactory(location="Level 2")
 
 
 def form_data(room: Room | None = None, start: str = "2026-12-01T09:00", **overrides) -> dict:
@@ -171,7 +172,7 @@ def test_a_second_edit_from_a_stale_page_is_refused_with_who_changed_it(client, 
     )
 
     assert response.status_code == 200
-    assert "This case was changed by dr.iris at" in response.content.decode()
+    assert "This case was changed by dr_kim at" in response.content.decode()
     assert Case.objects.get().patient.first_name == "Anne"
 
 

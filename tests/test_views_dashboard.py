@@ -8,13 +8,12 @@ import re
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 
 from checklists import casedata as cd
 from checklists.models import AccessLog, Case
 from checklists.services.cases import case_cancel
 from checklists.services.imports import cases_import
-from tests.factories import full_case, store_cases
+from tests.factories import StaffFactory, full_case, store_cases
 
 # Expected clock times are written in UTC, the clinic zone of these tests.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("utc_clinic")]
@@ -36,10 +35,8 @@ def frozen_now():
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):
-    user = django_user_model.objects.create_user("dash.coordinator")
-    user.groups.add(Group.objects.get_or_create(name="coordinator")[0])
-    client.force_login(user)
+def staff_client(client):
+    client.force_login(StaffFactory(username="dash.coordinator", role="coordinator"))
     return client
 
 

@@ -344,7 +344,7 @@ def case_detail(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
 def _after_flag_action(request: HttpRequest, case_uuid: UUID, config: RuleConfig) -> HttpResponse:
     """htmx: the re-rendered flags and sign-offs; otherwise back to the page."""
     case = _case(case_uuid)
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         prefetch_related_objects([request.user], "groups")
         context = {**_flags_context(request, case, config, timezone.now()), "is_htmx": True}
         return render(request, FLAGS_PARTIAL, context)

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connections
+
+from tests.factories import StaffFactory
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_ARGS = [
@@ -79,12 +80,10 @@ def browser_page(transactional_db, clinical_defaults, chromium_path, live_server
 @pytest.fixture
 def staff(transactional_db, django_user_model):
     """A coordinator and a clinician who log in through the real login page."""
-    users = {}
-    for role, username in (("coordinator", "cora"), ("clinician", "dr.kim")):
-        user = django_user_model.objects.create_user(username, password=PASSWORD)
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-        users[role] = user
-    return users
+    return {
+        role: StaffFactory(username=username, role=role, raw_password=PASSWORD)
+        for role, username in (("coordinator", "cora"), ("clinician", "dr.kim"))
+    }
 
 
 def log_in(page, username: str) -> None:

@@ -8,10 +8,10 @@ import datetime as dt
 from django.utils import timezone
 
 from checklists import casedata as cd
-from checklists.models import Case, Drug, Room
+from checklists.models import Case, Drug
 from checklists.services.imports import cases_import
 from tests.e2e.conftest import ARTIFACTS, log_in, log_out
-from tests.factories import full_case
+from tests.factories import RoomFactory, full_case
 
 
 def next_weekday_at_nine() -> dt.datetime:
@@ -41,7 +41,7 @@ def create_case_through_the_form(page, start: dt.datetime) -> None:
 
 def test_a_coordinator_creates_a_case_through_the_form(browser_page, staff):
     page = browser_page
-    Room.objects.create(name="IR Suite 1")
+    RoomFactory()
     start = next_weekday_at_nine()
 
     log_in(page, "cora")
@@ -54,7 +54,7 @@ def test_a_coordinator_creates_a_case_through_the_form(browser_page, staff):
 
 def test_a_case_goes_from_not_ready_to_signed_off_across_coordinator_and_clinician(browser_page, staff):
     page = browser_page
-    Room.objects.create(name="IR Suite 1")
+    RoomFactory()
 
     # The coordinator books the case and records the patient's blood thinner from a phone call.
     log_in(page, "cora")
