@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -38,6 +37,7 @@ from checklists.services.edits import StaleEdit, case_claim
 from intake.instructions import format_moment
 from intake.models import IntakeLink, IntakeProgress
 from notifications.models import Notification
+from notifications.selectors import staff_recipients
 from notifications.services import notification_plan, notification_send
 
 STEP_COUNT = 7
@@ -137,16 +137,9 @@ def date_of_birth_check(*, link: IntakeLink, date_of_birth: dt.date, now: dt.dat
 
 
 def _plan_lock_notices(link: IntakeLink, now: dt.datetime) -> tuple[int, ...]:
-    """One email per coordinator with an address. The outbox allows one row per (case, kind,
-    time), so each coordinator's copy is planned a microsecond after the previous one."""
+    """One email per coordinator with an address (the outbox keeps one row per recipient)."""
     case = link.case
-    coordinators = (
-        get_user_model()
-        .objects.filter(groups__name=COORDINATOR, is_active=True)
-        .exclude(email="")
-        .order_by("pk")
-        .distinct()
-    )
+    coordinators = staff_recipients(COORDINATOR)
     context = {
         "case": case,
         "attempts": link.failed_attempts,
@@ -157,14 +150,14 @@ def _plan_lock_notices(link: IntakeLink, now: dt.datetime) -> tuple[int, ...]:
         subject = f"Intake link locked: case {case.reference}"
         body = render_to_string("intake/email/link_locked.txt", context)
     ids = []
-    for index, user in enumerate(coordinators):
+    for coordinator in coordinators:
         notification = notification_plan(
             case=case,
             kind=LINK_LOCKED,
-            recipient=user.email,
+            recipient=coordinator.email,
             subject=subject,
             body_text=body,
-            planned_at=now + dt.timedelta(microseconds=index),
+            planned_at=now,
             language="en",
         )
         if notification is not None:

@@ -53,7 +53,8 @@ class Notification(models.Model):
         ordering = ["-planned_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "kind", "planned_at"], name="one_notification_per_case_kind_time"
+                fields=["case", "kind", "planned_at", "recipient"],
+                name="one_notification_per_case_kind_time_recipient",
             ),
             models.UniqueConstraint(
                 fields=["kind", "planned_at", "recipient"],

@@ -14,19 +14,19 @@ from checklists.catalog import RuleConfig
 from checklists.models import Case
 from checklists.selectors.cases import case_queryset, case_to_data
 from notifications.models import NotificationSettings
-from notifications.schedule import ScheduleSettings, StaffRecipient
+from notifications.reminder_plan import ReminderSettings, StaffRecipient
 
 logger = logging.getLogger(__name__)
 ACTIVE_STATUSES = (Case.Status.DRAFT, Case.Status.SCHEDULED)
 
 
-def schedule_settings_load() -> ScheduleSettings:
+def reminder_settings_load() -> ReminderSettings:
     """The clinic's reminder times (one query); the shipped defaults if the row is missing."""
     row = NotificationSettings.objects.filter(pk=1).first()
     if row is None:
         logger.warning("No NotificationSettings row: using the shipped defaults (run migrate).")
-        return ScheduleSettings.defaults()
-    return ScheduleSettings.from_values(
+        return ReminderSettings.defaults()
+    return ReminderSettings.from_values(
         {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
     )
 
@@ -40,10 +40,10 @@ def staff_recipients(group: str) -> list[StaffRecipient]:
         .order_by("pk")
         .distinct()
     )
-    return [StaffRecipient(key=f"u{user.pk}", email=user.email) for user in users]
+    return [StaffRecipient(email=user.email) for user in users]
 
 
-def lookahead(settings: ScheduleSettings, config: RuleConfig) -> dt.timedelta:
+def lookahead(settings: ReminderSettings, config: RuleConfig) -> dt.timedelta:
     """How far ahead an appointment can have a message due now: the longest of the reminder days,
     the longest medicine hold (its last-dose day) and the digests' horizons, plus a day's margin."""
     holds = [d for drug in config.drugs for d in (drug.hold_days, drug.renal_hold_days) if d is not None]

@@ -15,7 +15,7 @@ from checklists.models import Case
 from checklists.selectors.cases import case_queryset, case_to_data
 from checklists.selectors.catalogue import load_rule_config
 from notifications.models import Notification
-from notifications.schedule import DAY_BEFORE
+from notifications.reminder_plan import DAY_BEFORE
 
 logger = logging.getLogger(__name__)
 RETRY_DELAYS = (dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2))
@@ -33,7 +33,7 @@ def notification_plan(
     planned_at: dt.datetime,
     language: str = "en",
 ) -> Notification | None:
-    """Queue a message; None if this (case, kind, planned time) was already queued."""
+    """Queue a message; None if this (case, kind, planned time, recipient) was already queued."""
     notification = Notification(
         case=case,
         kind=kind,

@@ -2,7 +2,7 @@
 and queue the sending.
 
 Safe to run every few minutes and concurrently. Due messages are worked out afresh from each case
-(`schedule`), and the outbox's unique constraints let exactly one sweep store each message: a
+(`reminder_plan`), and the outbox's unique constraints let exactly one sweep store each message: a
 second insert fails and is skipped. Rows are queued for sending under a short lease, and the
 send itself locks the row, so a message goes out at most once however many sweeps and workers run.
 """
@@ -23,7 +23,7 @@ from checklists.catalog import RuleConfig
 from checklists.models import Case
 from checklists.selectors.cases import case_to_data
 from checklists.selectors.catalogue import load_rule_config
-from notifications import messages, schedule, selectors, tasks
+from notifications import messages, reminder_plan, selectors, tasks
 from notifications.models import Notification
 from notifications.services import SENDABLE, notification_plan, unsendable_reason
 
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 ENQUEUE_LEASE = dt.timedelta(minutes=10)
 STALE = "Not sent: no longer due (the appointment moved, the item was done, or its send window passed)."
 
-# (case id or None, kind, planned time, recipient) — the recipient only tells case-less digests apart.
+# (case id or None, kind, planned time, recipient): what the outbox's unique constraints keep once.
 Key = tuple[int | None, str, dt.datetime, str]
 
 
@@ -54,7 +54,7 @@ def notifications_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     """One sweep: plan the due messages, cancel stale ones, queue every sendable row."""
     now = now or timezone.now()
     config = load_rule_config()
-    settings = selectors.schedule_settings_load()
+    settings = selectors.reminder_settings_load()
     coordinators = selectors.staff_recipients("coordinator")
     report = SweepReport()
     due: set[Key] = set()
@@ -78,8 +78,8 @@ def _case_extras(case: Case) -> dict:
 def _plan_case_messages(
     now: dt.datetime,
     config: RuleConfig,
-    settings: schedule.ScheduleSettings,
-    coordinators: list[schedule.StaffRecipient],
+    settings: reminder_plan.ReminderSettings,
+    coordinators: list[reminder_plan.StaffRecipient],
     due: set[Key],
     unsure: set[int | str],
     report: SweepReport,
@@ -93,16 +93,17 @@ def _plan_case_messages(
     stored = set(
         Notification.objects.filter(
             case__isnull=False, planned_at__gt=now - settings.late_send_grace, planned_at__lte=now
-        ).values_list("case_id", "kind", "planned_at")
+        ).values_list("case_id", "kind", "planned_at", "recipient")
     )
     for case in cases:
         try:
-            found = schedule.due_case_messages(
+            found = reminder_plan.due_case_messages(
                 case_to_data(case), config, settings, now, coordinators=coordinators
             )
             for message in found:
-                due.add((case.pk, message.kind, message.planned_at, ""))
-                if (case.pk, message.kind, message.planned_at) in stored:
+                key = (case.pk, message.kind, message.planned_at, message.recipient)
+                due.add(key)
+                if key in stored:
                     continue
                 rendered = messages.render(
                     message.template,
@@ -128,24 +129,24 @@ def _plan_case_messages(
 
 
 DIGESTS = (
-    (schedule.DIGEST_COORDINATOR, "coordinator"),
-    (schedule.DIGEST_CLINICIAN, "clinician"),
+    (reminder_plan.DIGEST_COORDINATOR, "coordinator"),
+    (reminder_plan.DIGEST_CLINICIAN, "clinician"),
 )
 
 
 def digest_render(
-    kind: str, *, now: dt.datetime, config: RuleConfig, settings: schedule.ScheduleSettings
+    kind: str, *, now: dt.datetime, config: RuleConfig, settings: reminder_plan.ReminderSettings
 ) -> messages.Rendered | None:
     """Today's digest of `kind` (the same for every recipient), or None when it has nothing to say.
 
     Five queries whatever the number of cases (the cases and what the engine reads).
     """
     tz = config.time_zone
-    if kind == schedule.DIGEST_COORDINATOR:
-        days, build = settings.digest_horizon_days, schedule.coordinator_digest
+    if kind == reminder_plan.DIGEST_COORDINATOR:
+        days, build = settings.digest_horizon_days, reminder_plan.coordinator_digest
     else:
-        days, build = settings.clinician_digest_horizon_days, schedule.clinician_digest
-    until = schedule.digest_until(now, days, tz)
+        days, build = settings.clinician_digest_horizon_days, reminder_plan.clinician_digest
+    until = reminder_plan.digest_until(now, days, tz)
     groups = build(selectors.upcoming_evaluated(now=now, until=until, config=config), config)
     if not groups:
         return None
@@ -164,14 +165,14 @@ def digest_render(
 def _plan_digests(
     now: dt.datetime,
     config: RuleConfig,
-    settings: schedule.ScheduleSettings,
-    coordinators: list[schedule.StaffRecipient],
+    settings: reminder_plan.ReminderSettings,
+    coordinators: list[reminder_plan.StaffRecipient],
     due: set[Key],
     unsure: set[int | str],
     report: SweepReport,
 ) -> None:
     for kind, group in DIGESTS:
-        planned_at = schedule.digest_planned_at(kind, now, settings, config.time_zone)
+        planned_at = reminder_plan.digest_planned_at(kind, now, settings, config.time_zone)
         if planned_at is None:
             continue
         recipients = coordinators if group == "coordinator" else selectors.staff_recipients(group)
@@ -218,8 +219,8 @@ def _cancel_stale(now: dt.datetime, due: set[Key], unsure: set[int | str]) -> in
     reasons: dict[str, list[int]] = defaultdict(list)
     for row in rows:
         reason = unsendable_reason(row, now)
-        if not reason and schedule.is_scheduled_kind(row.kind) and not ({row.case_id, row.kind} & unsure):
-            key = (row.case_id, row.kind, row.planned_at, "" if row.case_id else row.recipient)
+        if not reason and reminder_plan.is_planned_kind(row.kind) and not ({row.case_id, row.kind} & unsure):
+            key = (row.case_id, row.kind, row.planned_at, row.recipient)
             reason = "" if key in due else STALE
         if reason:
             reasons[reason].append(row.pk)

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 
 from checklists import casedata as cd
 from checklists.catalog import RuleConfig
-from checklists.models import Patient, Room
+from checklists.models import Case, Patient, Room
 from checklists.services.imports import cases_import
 
 UTC = dt.UTC
@@ -59,6 +59,17 @@ class PatientFactory(factory.django.DjangoModelFactory):
     first_name = "Ann"
     last_name = factory.Sequence(lambda n: f"Lee-{n}")
     date_of_birth = dt.date(1950, 1, 1)
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """An unscheduled case row; cases with their medicines, intake and labs come from `full_case`."""
+
+    class Meta:
+        model = Case
+
+    patient = factory.SubFactory(PatientFactory)
+    reference = factory.Sequence(lambda n: f"F-{n:04d}")
+    levels = ["L1"]
 
 
 # Every flag code READINESS.md defines, and no others.

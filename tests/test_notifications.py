@@ -10,6 +10,7 @@ from django.core.mail import EmailMultiAlternatives
 
 from notifications.models import Notification
 from notifications.services import notification_plan, notification_send
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 PLANNED = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -32,6 +33,16 @@ def test_the_same_message_planned_twice_is_stored_once():
     assert plan() is not None
     assert plan() is None
     assert Notification.objects.count() == 1
+
+
+def test_one_message_to_two_people_is_two_rows_at_the_same_moment(config):
+    case = CaseFactory()
+    first = plan(case=case, kind="intake_submitted", recipient="cora@clinic.example")
+    second = plan(case=case, kind="intake_submitted", recipient="dan@clinic.example")
+    again = plan(case=case, kind="intake_submitted", recipient="cora@clinic.example")
+
+    assert first is not None and second is not None and again is None
+    assert first.planned_at == second.planned_at == PLANNED
 
 
 def test_sending_delivers_text_and_html_and_is_never_repeated():

@@ -26,9 +26,9 @@ from checklists.selectors.catalogue import load_rule_config
 from checklists.services.booking import appointment_book
 from checklists.services.cases import case_cancel
 from checklists.services.imports import cases_import
-from notifications import schedule
+from notifications import reminder_plan
 from notifications.models import Notification, NotificationSettings
-from notifications.schedule import ScheduleSettings
+from notifications.reminder_plan import ReminderSettings
 from notifications.sweep import STALE, digest_render, notifications_sweep
 from tests.factories import StaffFactory
 
@@ -122,13 +122,13 @@ def rows(**filters) -> list[Notification]:
 # --- The schedule (pure) --------------------------------------------------------------------------
 
 NY = RuleConfig.defaults("America/New_York")
-DEFAULTS = ScheduleSettings.defaults()
+DEFAULTS = ReminderSettings.defaults()
 
 
 def planned(
     case: cd.CaseData, now: dt.datetime = SUBMITTED - dt.timedelta(hours=12), **kwargs
 ) -> dict[str, dt.datetime]:
-    return {m.kind: m.planned_at for m in schedule.case_messages(case, NY, DEFAULTS, now, **kwargs)}
+    return {m.kind: m.planned_at for m in reminder_plan.case_messages(case, NY, DEFAULTS, now, **kwargs)}
 
 
 def test_patient_reminders_go_out_at_ten_local_time_on_both_sides_of_the_dst_change():
@@ -248,7 +248,7 @@ def test_a_reminder_is_due_from_its_time_until_the_grace_window_closes():
     case = case_data()
 
     def due(now):
-        return {m.kind for m in schedule.due_case_messages(case, NY, DEFAULTS, now)}
+        return {m.kind for m in reminder_plan.due_case_messages(case, NY, DEFAULTS, now)}
 
     assert "reminder_7d" not in due(utc(2026, 10, 26, 13, 59))
     assert "reminder_7d" in due(utc(2026, 10, 26, 14, 0))
@@ -261,7 +261,7 @@ def test_nothing_is_due_at_or_after_the_appointment_start():
     start = utc(2026, 11, 2, 10)
     case = case_data(start=start)
 
-    late = schedule.due_case_messages(
+    late = reminder_plan.due_case_messages(
         case, NY, dataclasses.replace(DEFAULTS, late_send_grace=dt.timedelta(days=2)), start
     )
 
@@ -271,13 +271,15 @@ def test_nothing_is_due_at_or_after_the_appointment_start():
 def test_the_coordinator_digest_runs_from_now_to_the_end_of_the_third_day():
     now = utc(2026, 11, 2, 12, 5)  # Monday 07:05 EST
 
-    assert schedule.digest_until(now, 3, NY.time_zone) == utc(2026, 11, 6, 5)  # Fri 00:00 EST
-    assert schedule.digest_planned_at("digest_coordinator", now, DEFAULTS, NY.time_zone) == utc(
+    assert reminder_plan.digest_until(now, 3, NY.time_zone) == utc(2026, 11, 6, 5)  # Fri 00:00 EST
+    assert reminder_plan.digest_planned_at("digest_coordinator", now, DEFAULTS, NY.time_zone) == utc(
         2026, 11, 2, 12
     )
     # At 06:59 today's is not due yet and yesterday's is 24 h old: none.
     assert (
-        schedule.digest_planned_at("digest_coordinator", utc(2026, 11, 2, 11, 59), DEFAULTS, NY.time_zone)
+        reminder_plan.digest_planned_at(
+            "digest_coordinator", utc(2026, 11, 2, 11, 59), DEFAULTS, NY.time_zone
+        )
         is None
     )
 
@@ -717,7 +719,7 @@ def test_a_digest_takes_the_same_number_of_queries_for_one_or_many_cases(
             for i in range(count)
         )
     )
-    settings_ = ScheduleSettings.defaults()
+    settings_ = ReminderSettings.defaults()
 
     # The cases with their patient, appointment, room, intake and driver; medicines, allergies,
     # labs and sign-offs: five queries however many cases.

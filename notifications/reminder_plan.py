@@ -1,4 +1,4 @@
-"""The reminder schedule: which messages are due, worked out afresh from the case at every sweep.
+"""The reminder plan: which messages are due, worked out afresh from the case at every sweep.
 
 Pure, like the readiness engine: no ORM, no clock. Given a case's data, the rule config, the
 notification settings and `now`, it returns the due messages (kind, planned time, recipient,
@@ -25,7 +25,7 @@ DIGEST_COORDINATOR = "digest_coordinator"
 DIGEST_CLINICIAN = "digest_clinician"
 _REMINDER = "reminder_"
 _LAST_DOSE = "last_dose:"
-_INTAKE_SUBMITTED = "intake_submitted:"
+INTAKE_SUBMITTED = "intake_submitted"  # to each coordinator: the outbox keeps one per recipient
 OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
 
 
@@ -39,15 +39,10 @@ def last_dose_kind(drug: str) -> str:
     return f"{_LAST_DOSE}{drug}"[:50]
 
 
-def intake_submitted_kind(recipient_key: str) -> str:
-    """'intake_submitted:u7': one per coordinator, as the outbox allows one row per case, kind and time."""
-    return f"{_INTAKE_SUBMITTED}{recipient_key}"
-
-
-def is_scheduled_kind(kind: str) -> bool:
-    """Kinds this schedule produces: a pending row of one that it no longer produces is stale."""
-    return kind in (DAY_BEFORE, DIGEST_COORDINATOR, DIGEST_CLINICIAN) or kind.startswith(
-        (_REMINDER, _LAST_DOSE, _INTAKE_SUBMITTED)
+def is_planned_kind(kind: str) -> bool:
+    """Kinds this plan produces: a pending row of one that it no longer produces is stale."""
+    return kind in (DAY_BEFORE, DIGEST_COORDINATOR, DIGEST_CLINICIAN, INTAKE_SUBMITTED) or kind.startswith(
+        (_REMINDER, _LAST_DOSE)
     )
 
 
@@ -57,7 +52,7 @@ def parse_days(text: str) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
-class ScheduleSettings:
+class ReminderSettings:
     """The clinic's reminder and digest times (NotificationSettings), as plain values."""
 
     patient_reminder_days: tuple[int, ...]
@@ -71,7 +66,7 @@ class ScheduleSettings:
     late_send_grace: dt.timedelta
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> ScheduleSettings:
+    def from_values(cls, values: Mapping[str, Any]) -> ReminderSettings:
         """From a NotificationSettings row's field values (or the shipped defaults)."""
         days = values["patient_reminder_days"]
         return cls(
@@ -87,7 +82,7 @@ class ScheduleSettings:
         )
 
     @classmethod
-    def defaults(cls) -> ScheduleSettings:
+    def defaults(cls) -> ReminderSettings:
         from notifications.defaults import NOTIFICATION_SETTINGS
 
         return cls.from_values({name: value for name, (value, _meaning) in NOTIFICATION_SETTINGS.items()})
@@ -95,13 +90,12 @@ class ScheduleSettings:
 
 @dataclass(frozen=True)
 class StaffRecipient:
-    key: str  # stable, e.g. "u7" for user 7: part of the message kind
     email: str
 
 
 @dataclass(frozen=True)
 class Message:
-    """One message the schedule wants sent: rendered from `template` with `context`."""
+    """One message the plan wants sent: rendered from `template` with `context`."""
 
     kind: str
     planned_at: dt.datetime  # aware UTC
@@ -117,7 +111,7 @@ def local_at(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
 
 
 def is_due(
-    planned_at: dt.datetime, now: dt.datetime, settings: ScheduleSettings, start: dt.datetime | None
+    planned_at: dt.datetime, now: dt.datetime, settings: ReminderSettings, start: dt.datetime | None
 ) -> bool:
     """Planned at or before now, not older than the grace window, and never at or after the start."""
     return planned_at <= now < planned_at + settings.late_send_grace and (start is None or now < start)
@@ -129,12 +123,12 @@ def is_due(
 def case_messages(
     case: CaseData,
     config: RuleConfig,
-    settings: ScheduleSettings,
+    settings: ReminderSettings,
     now: dt.datetime,
     *,
     coordinators: Sequence[StaffRecipient] = (),
 ) -> list[Message]:
-    """Every message of an active (not cancelled or completed) case's current schedule, due or not.
+    """Every message of an active (not cancelled or completed) case's current reminder plan, due or not.
 
     The case is judged at `now`: a missing-items reminder exists only while a patient-owned flag
     is open. A patient without an email address gets nothing (the dashboard says "call patient").
@@ -175,9 +169,15 @@ def case_messages(
     if case.intake is not None:
         # Planned at the submission itself: each submission is announced once.
         for coordinator in coordinators:
-            kind = intake_submitted_kind(coordinator.key)
             messages.append(
-                Message(kind, case.intake.submitted_at, coordinator.email, "en", "intake_submitted", base)
+                Message(
+                    INTAKE_SUBMITTED,
+                    case.intake.submitted_at,
+                    coordinator.email,
+                    "en",
+                    "intake_submitted",
+                    base,
+                )
             )
     return messages
 
@@ -185,7 +185,7 @@ def case_messages(
 def due_case_messages(
     case: CaseData,
     config: RuleConfig,
-    settings: ScheduleSettings,
+    settings: ReminderSettings,
     now: dt.datetime,
     *,
     coordinators: Sequence[StaffRecipient] = (),
@@ -201,7 +201,7 @@ def due_case_messages(
 
 
 def _last_dose_plan(
-    stop: rules.MedicineStop, ctx: rules.Context, settings: ScheduleSettings
+    stop: rules.MedicineStop, ctx: rules.Context, settings: ReminderSettings
 ) -> tuple[dt.datetime, dt.date]:
     """(when to send, the last-dose day the message names).
 
@@ -227,7 +227,7 @@ def _last_dose_plan(
 
 
 def digest_planned_at(
-    kind: str, now: dt.datetime, settings: ScheduleSettings, tz: ZoneInfo
+    kind: str, now: dt.datetime, settings: ReminderSettings, tz: ZoneInfo
 ) -> dt.datetime | None:
     """Today's (or, when the grace window crosses midnight, yesterday's) digest time if it is due."""
     time = settings.coordinator_digest_time if kind == DIGEST_COORDINATOR else settings.clinician_digest_time
