@@ -12,16 +12,15 @@ import datetime as dt
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from checklists.phones import phone_e164
+from checklists import phones
 
 YES_NO_UNSURE = [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not sure"))]
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
-ANSWER_TO_BOOL = {"yes": True, "no": False, "unsure": None}
 MONTHS = [
     ("", _("Choose the month")),
     (1, _("January")),
@@ -39,10 +38,6 @@ MONTHS = [
 ]
 
 
-def answer_for(value: bool | None) -> str:
-    return {True: "yes", False: "no", None: "unsure"}[value]
-
-
 def _helper(*fields) -> FormHelper:
     helper = FormHelper()
     helper.form_tag = False
@@ -52,13 +47,15 @@ def _helper(*fields) -> FormHelper:
 
 
 def patient_phone(value: str) -> str:
-    """E.164 via `phonenumbers` (the case page's rule), with a message in the patient's words."""
+    """E.164 by the one phone rule (`checklists.phones`), refused in the patient's words."""
     try:
-        return phone_e164(value.strip())
-    except ValidationError as exc:
-        raise ValidationError(
-            _("Enter a phone number with its area code, for example 555 123 4567."), code="phone"
-        ) from exc
+        return phones.to_e164(value, settings.CLINIC_PHONE_REGION)
+    except phones.PhoneError as exc:
+        if exc.reason == phones.EXTENSION:
+            message = _("Please give a phone number without an extension: one that rings straight through.")
+        else:
+            message = _("Enter a phone number with its area code, for example 555 123 4567.")
+        raise ValidationError(message, code="phone") from exc
 
 
 class VersionsForm(forms.Form):
@@ -249,9 +246,22 @@ class MedicationsStepForm(VersionsForm):
         ),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, go: str | None = None, formset: forms.BaseFormSet | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.go, self.formset = go, formset
         self.helper = _helper("medications_complete", "version", "intake_version")
+
+    def clean(self):
+        data = super().clean()
+        if self.formset is None or not self.formset.is_valid():
+            return data  # the lines' own errors first
+        # Moving on needs the list confirmed; adding a line or going back does not.
+        if not data.get("medications_complete") and self.go not in ("add", "back"):
+            self.add_error(
+                "medications_complete",
+                _("Please tick this box when the list has everything you take (or if you take nothing)."),
+            )
+        return data
 
 
 # --- Step 3: allergies ---------------------------------------------------------------------------
@@ -322,9 +332,32 @@ AllergyFormSet = forms.formset_factory(
 class AllergiesStepForm(VersionsForm):
     no_allergies = forms.BooleanField(label=_("I have no allergies"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, go: str | None = None, formset: forms.BaseFormSet | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.go, self.formset = go, formset
         self.helper = _helper("no_allergies", "version", "intake_version")
+
+    def clean(self):
+        data = super().clean()
+        if self.formset is None or not self.formset.is_valid():
+            return data  # the lines' own errors first
+        listed = self._listed()
+        if data.get("no_allergies") and listed:
+            self.add_error(
+                "no_allergies", _("You have listed an allergy. Remove it, or untick “I have no allergies”.")
+            )
+        elif not data.get("no_allergies") and not listed and self.go not in ("add", "back"):
+            self.add_error(
+                "no_allergies", _("Please tell us about your allergy above, or tick “I have no allergies”.")
+            )
+        return data
+
+    def _listed(self) -> bool:
+        """An allergy kept on the page: a filled line not marked for removal."""
+        return any(
+            data and not data.get("DELETE") and (form.has_changed() or data.get("id"))
+            for form, data in ((f, f.cleaned_data) for f in self.formset.forms)
+        )
 
 
 # --- Step 4: health questions --------------------------------------------------------------------
@@ -431,12 +464,3 @@ class SubmitForm(VersionsForm):
 
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
-STEP_TITLES = {
-    1: pgettext_lazy("intake step", "About you"),
-    2: pgettext_lazy("intake step", "Your medicines"),
-    3: pgettext_lazy("intake step", "Allergies"),
-    4: pgettext_lazy("intake step", "Health questions"),
-    5: pgettext_lazy("intake step", "Your driver"),
-    6: pgettext_lazy("intake step", "Your instructions"),
-    7: pgettext_lazy("intake step", "Check and send"),
-}

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from checklists import rules
 from checklists.casedata import ANTICOAGULANT_CLASSES, CaseData
 from checklists.catalog import PROBABLE, DrugEntry, Reading, RuleConfig, drug_label
-from checklists.wording import clock_text
 from checklists.wording.patient import day_words, moment_words
 
 # Classes whose medicines have a stop date: the patient is asked when they plan their last dose.
@@ -167,11 +166,3 @@ def _stop_words(stop: rules.MedicineStop, tz: ZoneInfo) -> str:
     return _("%(name)s: the clinic will tell you when to stop it once your appointment is booked.") % {
         "name": label
     }
-
-
-# Transitional names while the intake views move to checklists.wording (removed once they have).
-format_day, format_moment = day_words, moment_words
-
-
-def format_time(moment: dt.datetime, tz: ZoneInfo) -> str:
-    return clock_text(moment, tz)

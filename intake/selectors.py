@@ -6,12 +6,18 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
+from checklists import rules
+from checklists.catalog import RuleConfig
 from checklists.models import Case
-from checklists.selectors.cases import case_queryset
+from checklists.selectors.cases import case_queryset, case_to_data
 from intake.models import IntakeLink
 from notifications.models import Notification
 
 ACTIVE, LOCKED, REVOKED, EXPIRED, CLOSED = "active", "locked", "revoked", "expired", "closed"
+# The patient's session: which link it opened, whether its date of birth was confirmed, the language.
+SESSION_LINK = "intake_link"
+SESSION_VERIFIED = "intake_verified"
+SESSION_LANGUAGE = "intake_language"
 
 
 def link_by_token_hash(token_hash: str) -> IntakeLink | None:
@@ -49,3 +55,9 @@ def patient_case(case_id: int) -> Case:
 
 def case_outbox(case: Case) -> QuerySet[Notification]:
     return Notification.objects.filter(case=case).order_by("-planned_at", "-id")
+
+
+def asks_pregnancy(case: Case, config: RuleConfig, now: dt.datetime) -> bool:
+    """Whether the intake asks about pregnancy: where the readiness rules ask it (not recorded as
+    male, and under the clinic's own age limit, `pregnancy_age_below`)."""
+    return rules.pregnancy_question_applies(rules.build_context(case_to_data(case), config, now))

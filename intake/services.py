@@ -34,13 +34,12 @@ from checklists.services.case_page import (
     medications_save,
 )
 from checklists.services.edits import StaleEdit, case_claim
-from intake.instructions import format_moment
+from checklists.wording.patient import moment_words
 from intake.models import IntakeLink, IntakeProgress
 from notifications.models import Notification
 from notifications.selectors import staff_recipients
 from notifications.services import notification_plan, notification_send
 
-STEP_COUNT = 7
 INVITATION = "intake_invitation"
 LINK_LOCKED = "link_locked"
 REDACTED = "[link removed from the outbox once sent]"
@@ -195,7 +194,7 @@ def invitation_send(
         "clinic_phone": settings.CLINIC_PHONE,
     }
     with translation.override(patient.language):
-        context["expires_text"] = format_moment(link.expires_at, config.time_zone)
+        context["expires_text"] = moment_words(link.expires_at, config.time_zone)
         subject = translation.gettext("Your questions before your spine procedure at %(clinic)s") % {
             "clinic": settings.CLINIC_NAME
         }
@@ -232,7 +231,6 @@ def invitation_send(
 
 def progress_record(*, case: Case, step: int) -> IntakeProgress:
     """The step to reopen at; `furthest_step` only grows."""
-    step = max(1, min(STEP_COUNT, step))
     progress, _ = IntakeProgress.objects.get_or_create(case=case)
     if progress.step != step or progress.furthest_step < step:
         progress.step = step
@@ -406,25 +404,26 @@ def patient_driver_save(
     return True
 
 
-def intake_missing(*, case: Case, furthest_step: int) -> list[int]:
-    """The steps still to answer before the intake can be submitted (driver may follow later)."""
+def intake_missing(*, case: Case, health_reached: bool) -> list[str]:
+    """The parts still to answer before the intake can be submitted, by their step's URL name
+    (the driver may follow later; the health answers count once their step was passed)."""
     intake = Intake.objects.filter(case=case).first()
     missing = []
     if intake is None or not intake.medications_complete:
-        missing.append(2)
+        missing.append("medicines")
     if intake is None or not (intake.no_known_allergies or Allergy.objects.filter(case=case).exists()):
-        missing.append(3)
-    if furthest_step <= 4 and (intake is None or intake.submitted_at is None):
-        missing.append(4)
+        missing.append("allergies")
+    if not health_reached and (intake is None or intake.submitted_at is None):
+        missing.append("health")
     if intake is None or not intake.fasting_acknowledged:
-        missing.append(6)
+        missing.append("instructions")
     return missing
 
 
 class IntakeIncomplete(Exception):
     """Some steps are not answered yet; `steps` says which."""
 
-    def __init__(self, steps: list[int]) -> None:
+    def __init__(self, steps: list[str]) -> None:
         super().__init__(f"Steps not answered: {steps}")
         self.steps = steps
 
@@ -435,7 +434,7 @@ def patient_intake_submit(
     case: Case,
     version: int,
     intake_version: int,
-    furthest_step: int,
+    health_reached: bool,
     now: dt.datetime,
     config: RuleConfig,
 ) -> Intake:
@@ -444,7 +443,7 @@ def patient_intake_submit(
     # reviewed must still be what is stored.
     if not Case.objects.select_for_update().filter(pk=case.pk, version=version).exists():
         raise StaleEdit("The case changed after the review page was loaded.")
-    missing = intake_missing(case=case, furthest_step=furthest_step)
+    missing = intake_missing(case=case, health_reached=health_reached)
     if missing:
         raise IntakeIncomplete(missing)
     _, answers = _current_answers(case)

@@ -595,3 +595,10 @@ def test_the_medicines_step_names_back_what_it_read_in_spanish(client, config):
     assert "Lo entendemos como apixaban. Revise cómo lo escribió." in hint("Elliquis")
     assert "¿Quiso decir lisinopril?" in hint("lisinoprill")
     assert "No reconocemos este nombre." in hint("zzqx")
+
+
+def test_a_phone_with_an_extension_is_refused_in_plain_words_not_cut_short(patient, case):
+    page = patient.post("/intake/about/", about_post(case, phone="+1 617 555 0142 ext. 89")).content.decode()
+
+    assert "Please give a phone number without an extension" in page
+    assert Case.objects.get(pk=case.pk).patient.phone != "+16175550142"

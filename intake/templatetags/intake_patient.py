@@ -6,7 +6,7 @@ import datetime as dt
 
 from django import template
 
-from intake.instructions import format_day
+from checklists.wording.patient import day_words
 
 register = template.Library()
 
@@ -14,4 +14,4 @@ register = template.Library()
 @register.filter
 def patient_day(value: dt.date | None) -> str:
     """'Tuesday 24 November' / 'martes 24 de noviembre'."""
-    return format_day(value) if value else ""
+    return day_words(value) if value else ""

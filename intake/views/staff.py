@@ -21,8 +21,8 @@ from checklists.models import Case
 from checklists.selectors.catalogue import load_rule_config
 from checklists.services.access_log import access_log_record
 from checklists.views.common import staff_required
+from checklists.wording.patient import moment_words
 from intake import services
-from intake.instructions import format_moment
 
 
 def _case(case_uuid: UUID) -> Case:
@@ -63,7 +63,7 @@ def link_send(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
             "patient": case.patient,
             "url": url,
             "result": result,
-            "expires": _in_english(format_moment, link.expires_at, config.time_zone),
+            "expires": _in_english(moment_words, link.expires_at, config.time_zone),
         },
     )
 
