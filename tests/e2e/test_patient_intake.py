@@ -13,7 +13,7 @@ from checklists.models import Case, Intake, Medication
 from checklists.selectors.cases import case_queryset, cases_evaluate
 from checklists.selectors.catalogue import load_rule_config
 from tests.e2e.conftest import ARTIFACTS, chromium, log_in
-from tests.intake_support import store_case
+from tests.intake.support import store_case
 
 PATIENT_OWNED = {
     "INTAKE_NOT_SUBMITTED",
@@ -179,7 +179,7 @@ def test_a_spanish_speaking_patient_gets_the_intake_in_spanish_on_a_phone(phone_
     _, page = phone_page
     start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=6), dt.time(10, 0), tzinfo=dt.UTC)
     case = store_case(load_rule_config(), "E2E-ES", start=start, language="es")
-    from tests.intake_support import issue
+    from tests.intake.support import issue
 
     page.goto(f"/i/{issue(case, load_rule_config())}/")
     group = page.get_by_role("group", name="Fecha de nacimiento")

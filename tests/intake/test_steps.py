@@ -23,7 +23,7 @@ from checklists.services.case_page import (
     medications_save,
 )
 from intake.models import IntakeProgress
-from tests.intake_support import DOB_FORM, issue, next_start, store_case, verified_client
+from tests.intake.support import DOB_FORM, issue, next_start, store_case, verified_client
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from checklists.models import AccessLog, Case
 from intake import services as intake_services
 from intake.models import IntakeLink
 from notifications.models import Notification
-from tests.intake_support import DOB_FORM, issue, next_start, store_case
+from tests.intake.support import DOB_FORM, issue, next_start, store_case
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 16, 15, 0, tzinfo=dt.UTC)  # a Monday

@@ -22,7 +22,7 @@ from django_tasks_db.models import DBTaskResult
 from checklists import casedata as cd
 from notifications.models import Notification
 from notifications.sweep import notifications_sweep
-from tests.test_reminders import (  # noqa: F401 - fixtures
+from tests.notifications.test_reminders import (  # noqa: F401 - fixtures
     START,
     case_data,
     new_york,

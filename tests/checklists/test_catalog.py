@@ -149,7 +149,9 @@ def test_a_negation_still_matches_for_the_clinician_to_decide() -> None:
 
 # --- The table of typed names (tests/data/typed_medicines.csv) -------------------------------------
 
-TABLE = list(csv.DictReader((Path(__file__).parent / "data" / "typed_medicines.csv").open(encoding="utf-8")))
+TABLE = list(
+    csv.DictReader((Path(__file__).parents[1] / "data" / "typed_medicines.csv").open(encoding="utf-8"))
+)
 
 
 def test_the_table_has_at_least_150_typed_names() -> None:

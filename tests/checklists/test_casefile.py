@@ -29,7 +29,7 @@ from checklists.casefile import CaseFileError, cases_to_document, parse_case_doc
 
 NEW_YORK = ZoneInfo("America/New_York")
 AS_OF = dt.datetime(2026, 3, 12, 10, 0, tzinfo=NEW_YORK)
-EXAMPLE = Path(__file__).parent / "data" / "example_case.json"
+EXAMPLE = Path(__file__).parents[1] / "data" / "example_case.json"
 
 
 def ny(*args: int) -> dt.datetime:
