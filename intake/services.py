@@ -1,7 +1,7 @@
 """Every write of the patient intake: issuing and revoking links, the date-of-birth check, and
 the patient's answers step by step.
 
-Answers go through `checklists.services_casework` (which claims `Case.version` or
+Answers go through `checklists.services.case_page` and `edits` (which claims `Case.version` or
 `Intake.version`), so a coordinator's save made meanwhile turns the patient's save into a
 `StaleEdit` instead of an overwrite. A step whose answers are unchanged writes nothing.
 """

@@ -1,4 +1,4 @@
-"""The dashboard's filters and the day schedule's date picker (GET forms: they only read)."""
+"""The dashboard's filters and the day view's date picker (GET forms: they only read)."""
 
 from __future__ import annotations
 

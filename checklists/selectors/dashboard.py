@@ -1,4 +1,4 @@
-"""The reads behind the dashboard and the day schedule: cases with their flags, in fixed queries.
+"""The reads behind the dashboard and the day view: cases with their flags, in fixed queries.
 
 Readiness is computed, not stored, so the cases of a date range are loaded and evaluated once
 (`case_queryset` + `rules.evaluate`) and the readiness filters are applied in Python.
@@ -40,7 +40,7 @@ class CaseRow:
     case: Case
     flags: tuple[rules.Flag, ...]
     tz: dt.tzinfo
-    is_gap: ClassVar[bool] = False  # told apart from `Gap` in the schedule's templates
+    is_gap: ClassVar[bool] = False  # told apart from `Gap` in the day view's template
 
     @property
     def ready(self) -> bool:

@@ -1,4 +1,4 @@
-"""The dashboard (which upcoming cases are not ready, why, and who must act) and the day schedule."""
+"""The dashboard (which upcoming cases are not ready, why, and who must act) and the day view per room."""
 
 from __future__ import annotations
 
