@@ -602,3 +602,27 @@ def test_a_phone_with_an_extension_is_refused_in_plain_words_not_cut_short(patie
 
     assert "Please give a phone number without an extension" in page
     assert Case.objects.get(pk=case.pk).patient.phone != "+16175550142"
+
+
+def test_moving_on_from_medicines_needs_the_list_confirmed_but_adding_a_line_does_not(patient, case):
+    refused = patient.post("/intake/medicines/", meds_post(case, [{"name": "Tylenol"}], complete=False))
+    page = refused.content.decode()
+
+    assert refused.status_code == 200
+    assert "Please tick this box when the list has everything you take" in page
+    assert not Medication.objects.filter(case=case).exists()
+
+    added = patient.post(
+        "/intake/medicines/", meds_post(case, [{"name": "Tylenol"}], complete=False, go="add")
+    )
+    assert added.url == "/intake/medicines/"
+    assert Medication.objects.filter(case=case, name="Tylenol").exists()
+
+
+def test_an_allergy_listed_and_no_allergies_ticked_is_refused_next_to_the_tick(patient, case):
+    both = patient.post("/intake/allergies/", allergies_post(case, [{"category": "latex"}], none=True))
+    neither = patient.post("/intake/allergies/", allergies_post(case, [], none=False))
+
+    assert "You have listed an allergy. Remove it, or untick" in both.content.decode()
+    assert "Please tell us about your allergy above, or tick" in neither.content.decode()
+    assert not Allergy.objects.filter(case=case).exists()
