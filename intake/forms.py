@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from checklists import casedata as cd
 from checklists import phones
 
 YES_NO_UNSURE = [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not sure"))]
@@ -108,11 +109,11 @@ class DateOfBirthForm(forms.Form):
 
 
 class DetailsForm(VersionsForm):
-    first_name = forms.CharField(label=_("First name"), max_length=100)
-    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    first_name = forms.CharField(label=_("First name"), max_length=cd.NAME_MAX)
+    last_name = forms.CharField(label=_("Last name"), max_length=cd.NAME_MAX)
     phone = forms.CharField(
         label=_("Your phone number"),
-        max_length=30,
+        max_length=cd.PHONE_INPUT_MAX,
         help_text=_("The clinic will call you on this number if needed."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
@@ -157,18 +158,18 @@ class MedicationForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(
         label=_("Medicine name"),
-        max_length=200,
+        max_length=cd.TEXT_MAX,
         required=False,
         help_text=_("As it is written on the box, for example Eliquis or fish oil."),
     )
     dose = forms.CharField(
         label=_("How much you take"),
-        max_length=200,
+        max_length=cd.TEXT_MAX,
         required=False,
         help_text=_("For example 5 mg or 1 tablet."),
     )
     frequency = forms.CharField(
-        label=_("How often"), max_length=200, required=False, help_text=_("For example twice a day.")
+        label=_("How often"), max_length=cd.TEXT_MAX, required=False, help_text=_("For example twice a day.")
     )
     last_dose_planned = forms.DateField(
         label=_("When will you take your last dose before the procedure?"),
@@ -288,13 +289,13 @@ class AllergyForm(forms.Form):
     category = forms.ChoiceField(label=_("Allergic to"), choices=ALLERGY_CATEGORIES, required=False)
     substance = forms.CharField(
         label=_("What exactly, if you know"),
-        max_length=200,
+        max_length=cd.TEXT_MAX,
         required=False,
         help_text=_("For example penicillin or lidocaine."),
     )
     reaction = forms.CharField(
         label=_("What happened?"),
-        max_length=200,
+        max_length=cd.TEXT_MAX,
         required=False,
         help_text=_("For example hives or swelling."),
     )
@@ -406,16 +407,16 @@ class HealthForm(VersionsForm):
 
 
 class DriverForm(VersionsForm):
-    name = forms.CharField(label=_("Your driver's name"), max_length=100, required=False)
+    name = forms.CharField(label=_("Your driver's name"), max_length=cd.NAME_MAX, required=False)
     relationship = forms.CharField(
         label=_("How do you know them?"),
-        max_length=100,
+        max_length=cd.RELATIONSHIP_MAX,
         required=False,
         help_text=_("For example daughter, husband or neighbour."),
     )
     phone = forms.CharField(
         label=_("Your driver's phone number"),
-        max_length=30,
+        max_length=cd.PHONE_INPUT_MAX,
         required=False,
         widget=forms.TextInput(attrs={"type": "tel"}),
     )

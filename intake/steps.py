@@ -58,7 +58,7 @@ def instructions_context(p: PatientSession) -> dict:
     return {"instructions": instructions_for(case_to_data(p.case), p.config, p.now), "room": room}
 
 
-class About(Step):
+class AboutStep(Step):
     number, url_name, title = 1, "about", pgettext_lazy("intake step", "About you")
     template = "intake/step_about.html"
     DETAILS = ("first_name", "last_name", "phone", "email", "language")
@@ -79,7 +79,7 @@ class About(Step):
         return changed
 
 
-class Medicines(Step):
+class MedicinesStep(Step):
     number, url_name, title = 2, "medicines", pgettext_lazy("intake step", "Your medicines")
     template = "intake/step_medicines.html"
 
@@ -135,7 +135,7 @@ class Medicines(Step):
         return changed
 
 
-class Allergies(Step):
+class AllergiesStep(Step):
     number, url_name, title = 3, "allergies", pgettext_lazy("intake step", "Allergies")
     template = "intake/step_allergies.html"
 
@@ -167,7 +167,7 @@ class Allergies(Step):
         return changed
 
 
-class Health(Step):
+class HealthStep(Step):
     number, url_name, title = 4, "health", pgettext_lazy("intake step", "Health questions")
     template = "intake/step_form.html"
     TRI_STATE = ("can_lie_prone", "pregnant")
@@ -200,7 +200,7 @@ class Health(Step):
         )
 
 
-class Driver(Step):
+class DriverStep(Step):
     number, url_name, title = 5, "driver", pgettext_lazy("intake step", "Your driver")
     template = "intake/step_driver.html"
 
@@ -225,7 +225,7 @@ class Driver(Step):
         )
 
 
-class Instructions(Step):
+class InstructionsStep(Step):
     number, url_name, title = 6, "instructions", pgettext_lazy("intake step", "Your instructions")
     template = "intake/step_instructions.html"
 
@@ -248,7 +248,7 @@ class Instructions(Step):
         )
 
 
-class Review(Step):
+class ReviewStep(Step):
     number, url_name, title = 7, "review", pgettext_lazy("intake step", "Check and send")
     template = "intake/step_review.html"
     back_saves = False  # "Back" from the review only goes back
@@ -257,7 +257,7 @@ class Review(Step):
         return {"form": forms.SubmitForm(data, initial=p.versions)}
 
     def context(self, p, bound):
-        health_reached = p.furthest_step > Health.number
+        health_reached = p.furthest_step > HealthStep.number
         return {
             "medications": [(m, medicine_words(p.config.read(m.name))) for m in p.case.medications.all()],
             "allergies": list(p.case.allergies.all()),
@@ -284,7 +284,7 @@ class Review(Step):
                 case=p.case,
                 version=form.cleaned_data["version"],
                 intake_version=form.cleaned_data["intake_version"],
-                health_reached=p.furthest_step > Health.number,
+                health_reached=p.furthest_step > HealthStep.number,
                 now=p.now,
                 config=p.config,
             )
@@ -295,7 +295,15 @@ class Review(Step):
         return redirect("intake:done")
 
 
-STEPS: tuple[Step, ...] = (About(), Medicines(), Allergies(), Health(), Driver(), Instructions(), Review())
+STEPS: tuple[Step, ...] = (
+    AboutStep(),
+    MedicinesStep(),
+    AllergiesStep(),
+    HealthStep(),
+    DriverStep(),
+    InstructionsStep(),
+    ReviewStep(),
+)
 STEP_COUNT = len(STEPS)
 
 
