@@ -50,6 +50,12 @@ class Step:
     def context(self, p: PatientSession, bound: Forms) -> dict:
         return {}
 
+    def stay(self, request: HttpRequest, p: PatientSession, level: int, text: str) -> HttpResponse:
+        """Saved, but the patient stays on this step (to add a line, or answer what it asks next)."""
+        services.progress_record(case=p.case, step=self.number)
+        messages.add_message(request, level, text)
+        return redirect(url(self.number))
+
 
 def instructions_context(p: PatientSession) -> dict:
     """The patient's instructions and room, for the instructions, review, done and print pages."""
@@ -119,19 +125,18 @@ class MedicinesStep(Step):
         ]
         if go == "add" or (new_holds and go != "back"):
             # Stay: the medicine is named back, and a stop date is asked where one is needed.
-            services.progress_record(case=p.case, step=self.number)
             if new_holds:
-                messages.info(
+                return self.stay(
                     request,
+                    p,
+                    messages.INFO,
                     _(
                         "Saved. Some of your medicines must be stopped before the procedure. "
                         "Please tell us when you plan to take the last dose (or leave it empty "
                         "if you do not know), then press “Save and continue”."
                     ),
                 )
-            else:
-                messages.success(request, _("Saved. You can add another medicine below."))
-            return redirect(url(self.number))
+            return self.stay(request, p, messages.SUCCESS, _("Saved. You can add another medicine below."))
         return changed
 
 
@@ -161,9 +166,7 @@ class AllergiesStep(Step):
             config=p.config,
         )
         if go == "add":
-            services.progress_record(case=p.case, step=self.number)
-            messages.success(request, _("Saved. You can add another allergy below."))
-            return redirect(url(self.number))
+            return self.stay(request, p, messages.SUCCESS, _("Saved. You can add another allergy below."))
         return changed
 
 
