@@ -305,6 +305,10 @@ def test_a_bad_driver_phone_is_shown_next_to_the_field_and_nothing_is_written(cl
     assert response.status_code == 200
     assert response.context["driver_form"].errors["phone"]
     assert Driver.objects.get(case=case).name == "Bo Lee"
+    # The page reloads at its top: the error is listed there, linked to the phone field below.
+    page = response.content.decode()
+    summary = page[page.index("data-error-summary") : page.index("</ul>", page.index("data-error-summary"))]
+    assert "too few or too many digits" in summary and 'href="#id_phone"' in summary
 
 
 def test_adding_a_lab_result_clears_lab_missing(client, case, coordinator):

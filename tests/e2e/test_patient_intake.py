@@ -13,7 +13,7 @@ from checklists.models import Case, Intake, Medication
 from checklists.selectors.cases import case_queryset, cases_evaluate
 from checklists.selectors.catalogue import load_rule_config
 from tests.e2e.conftest import ARTIFACTS, chromium, log_in
-from tests.intake.support import store_case
+from tests.intake.support import issue, store_case
 
 PATIENT_OWNED = {
     "INTAKE_NOT_SUBMITTED",
@@ -179,8 +179,6 @@ def test_a_spanish_speaking_patient_gets_the_intake_in_spanish_on_a_phone(phone_
     _, page = phone_page
     start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=6), dt.time(10, 0), tzinfo=dt.UTC)
     case = store_case(load_rule_config(), "E2E-ES", start=start, language="es")
-    from tests.intake.support import issue
-
     page.goto(f"/i/{issue(case, load_rule_config())}/")
     group = page.get_by_role("group", name="Fecha de nacimiento")
     group.get_by_label("Día").fill("12")
@@ -197,3 +195,38 @@ def test_a_spanish_speaking_patient_gets_the_intake_in_spanish_on_a_phone(phone_
     assert page.get_by_text("Deje de comer a las").is_visible()
     _fits_the_phone(page)
     _shot(page, "intake-es-step-6")
+
+
+def _in_view(page, selector: str) -> bool:
+    return page.evaluate(
+        """(selector) => { const r = document.querySelector(selector).getBoundingClientRect();
+                           return r.top >= -1 && r.bottom <= window.innerHeight + 1; }""",
+        selector,
+    )
+
+
+def test_a_refused_step_says_so_at_the_top_with_focus_and_links_to_the_field(phone_page):
+    _, page = phone_page
+    start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=6), dt.time(10, 0), tzinfo=dt.UTC)
+    case = store_case(load_rule_config(), "E2E-ERR", start=start)
+    page.goto(f"/i/{issue(case, load_rule_config())}/")
+    group = page.get_by_role("group", name="Date of birth")
+    group.get_by_label("Day").fill("12")
+    group.get_by_label("Month").select_option(label="March")
+    group.get_by_label("Year").fill("1948")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/intake/about/")
+    page.goto("/intake/medicines/")
+
+    # "Save and continue" without confirming the list: refused, and the page says so where it opens.
+    page.get_by_role("button", name="Save and continue").click()
+    summary = page.locator("[data-error-summary]")
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.activeElement.hasAttribute('data-error-summary')")
+    assert _in_view(page, "[data-error-summary]")
+    _shot(page, "intake-error-summary")
+
+    # Its link leads to the box to tick.
+    summary.get_by_role("link", name=re.compile("Please tick this box")).click()
+    assert page.evaluate("document.activeElement.id") == "id_medications_complete"
+    assert _in_view(page, "#id_medications_complete")

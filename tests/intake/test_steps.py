@@ -281,7 +281,10 @@ def test_errors_appear_next_to_their_field_in_plain_words(patient, case):
     assert "or tick “I have no allergies”" in page and 'aria-describedby="id_no_allergies_error"' in page
 
     page = patient.post("/intake/health/", {"go": "next", **versions(case)}).content.decode()
-    assert page.count("Please choose an answer.") == 3
+    assert page.count("<strong>Please choose an answer.</strong>") == 3  # next to each question
+    summary = page[page.index("data-error-summary") : page.index("</ul>", page.index("data-error-summary"))]
+    assert summary.count("Please choose an answer.") == 3  # and listed at the top, linked to it
+    assert 'href="#id_can_lie_prone_0"' in summary and 'id="id_can_lie_prone_0"' in page
     assert 'aria-describedby="id_can_lie_prone_helptext id_can_lie_prone_error"' in page
 
     driver = {"name": "Ada", "phone": "", "relationship": "", "go": "next", **versions(case)}
