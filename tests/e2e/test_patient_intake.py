@@ -230,3 +230,24 @@ def test_a_refused_step_says_so_at_the_top_with_focus_and_links_to_the_field(pho
     summary.get_by_role("link", name=re.compile("Please tick this box")).click()
     assert page.evaluate("document.activeElement.id") == "id_medications_complete"
     assert _in_view(page, "#id_medications_complete")
+
+
+def test_a_wrong_date_of_birth_keeps_every_digit_visible_on_a_phone(phone_page):
+    _, page = phone_page
+    start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=6), dt.time(10, 0), tzinfo=dt.UTC)
+    case = store_case(load_rule_config(), "E2E-DOB", start=start)
+    page.goto(f"/i/{issue(case, load_rule_config())}/")
+    group = page.get_by_role("group", name="Date of birth")
+    group.get_by_label("Day").fill("15")
+    group.get_by_label("Month").select_option(label="March")
+    group.get_by_label("Year").fill("1948")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_text("does not match our records").wait_for()
+
+    for label, typed in (("Day", "15"), ("Year", "1948")):
+        box = page.get_by_role("group", name="Date of birth").get_by_label(label)
+        assert box.input_value() == typed
+        # The text fits its box: nothing scrolled out of sight behind padding or an icon.
+        assert box.evaluate("(el) => el.scrollWidth <= el.clientWidth")
+    _fits_the_phone(page)
+    _shot(page, "intake-date-of-birth-error")
