@@ -18,9 +18,21 @@ from checklists.services import access_log, booking, cases, edits
 from checklists.views.common import case_or_404, staff_required
 
 
-def _times(start: dt.datetime | None, levels: int, config) -> rules.Timeline | None:
-    """What the form shows beside the start: arrival, start, end and pickup."""
-    return rules.procedure_times(start, levels, config) if start is not None and levels >= 1 else None
+def _times(start: object, levels: list, config) -> rules.Timeline | None:
+    """What the form shows beside the start (arrival, start, end, pickup), from the start and levels
+    as they stand in the form: typed, posted (also when refused) or stored."""
+    if not isinstance(start, dt.datetime):
+        start = parse_datetime(str(start or ""))
+    if start is not None and timezone.is_naive(start):
+        start = timezone.make_aware(start)
+    count = len([level for level in levels if level])
+    return rules.procedure_times(start, count, config) if start is not None and count >= 1 else None
+
+
+def _form_times(form: CaseForm, config) -> rules.Timeline | None:
+    if form.is_bound:
+        return _times(form.data.get("start"), form.data.getlist("levels"), config)
+    return _times(form.initial.get("start"), form.initial.get("levels") or [], config)
 
 
 def _save(request, form: CaseForm, config, case: Case | None):
@@ -61,7 +73,8 @@ def case_create(request):
         if case is not None:
             messages.success(request, f"Case {case.reference} created.")
             return redirect("checklists:case_detail", case_uuid=case.uuid)
-    return render(request, "checklists/cases/form.html", {"form": form, "case": None, "times": None})
+    context = {"form": form, "case": None, "times": _form_times(form, config)}
+    return render(request, "checklists/cases/form.html", context)
 
 
 @staff_required
@@ -82,11 +95,8 @@ def case_edit(request, case_uuid):
         if _save(request, form, config, case) is not None:
             messages.success(request, f"Case {case.reference} saved.")
             return redirect("checklists:case_detail", case_uuid=case.uuid)
-    appointment = getattr(case, "appointment", None)
-    times = (
-        _times(appointment.start, len(case.levels), config) if appointment and appointment.is_active else None
-    )
-    return render(request, "checklists/cases/form.html", {"form": form, "case": case, "times": times})
+    context = {"form": form, "case": case, "times": _form_times(form, config)}
+    return render(request, "checklists/cases/form.html", context)
 
 
 @staff_required
@@ -109,8 +119,5 @@ def case_cancel(request, case_uuid):
 def case_times_preview(request):
     """htmx: the end, arrival and pickup times for the start and levels being typed."""
     config = load_rule_config()
-    start = parse_datetime(request.GET.get("start", "") or "")
-    if start is not None and timezone.is_naive(start):
-        start = timezone.make_aware(start)
-    levels = len([lv for lv in request.GET.getlist("levels") if lv])
-    return render(request, "checklists/cases/partials/times.html", {"times": _times(start, levels, config)})
+    times = _times(request.GET.get("start"), request.GET.getlist("levels"), config)
+    return render(request, "checklists/cases/partials/times.html", {"times": times})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -201,3 +202,21 @@ def test_the_times_preview_shows_end_arrival_and_pickup(client, coordinator):
     assert "08:00" in body  # arrival 60 min before
     assert "11:00" in body  # end after two levels
     assert "13:00" in body  # pickup after 120 min lying flat
+
+
+def test_refused_edits_show_the_times_of_what_was_typed_not_of_what_is_stored(client, coordinator, room):
+    client.force_login(coordinator)
+    client.post("/cases/new/", form_data(room, reference="TIMES"))  # 09:00, two levels: ends 11:00
+    case = Case.objects.get(reference="TIMES")
+
+    stored = client.get(f"/cases/{case.uuid}/edit/").content.decode()
+    refused = client.post(
+        f"/cases/{case.uuid}/edit/",
+        form_data(
+            room, start="2026-12-01T13:00", levels=["L1", "L2", "L3"], phone="12", version=case.version
+        ),
+    )
+
+    assert re.search(r"End</dt><dd[^>]*>11:00<", stored)
+    assert refused.status_code == 200 and refused.context["form"].errors["phone"]
+    assert re.search(r"End</dt><dd[^>]*>16:00<", refused.content.decode())  # 13:00 + 3 levels
