@@ -23,12 +23,16 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(PY)
 .env:
 	printf 'DEBUG=1\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
 
-# One task worker (it sends the emails) runs beside the web server and is stopped when it exits.
+# Beside the web server: one task worker (it sends the emails, shown on the console) and the
+# reminder sweep every minute (what cron does in production); both stop when the server does.
 run: $(VENV)/.run-deps .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py compile_translations
 	$(PY) manage.py seed_demo
-	$(PY) manage.py db_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py db_worker --no-reload & worker=$$!; \
+	  (while true; do $(PY) manage.py send_due_notifications || true; sleep 60; done) & sweep=$$!; \
+	  trap 'kill $$worker $$sweep 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.dev-deps .env
 	$(VENV)/bin/ruff check .

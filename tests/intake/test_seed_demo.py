@@ -56,3 +56,10 @@ def test_demo_logins_work_with_the_printed_password(run_command, monkeypatch, cl
         assert response.url == "/dashboard/"
         client.post("/accounts/logout/")
     assert User.objects.get(username="admin").is_superuser
+
+
+def test_demo_staff_have_email_addresses_so_the_demo_sends_them_notices(run_command):
+    assert run_command("seed_demo").exit_code == 0
+
+    for username in ("coordinator", "clinician"):
+        assert User.objects.get(username=username).email == f"{username}@clinic.example"

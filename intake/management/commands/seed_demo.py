@@ -73,6 +73,8 @@ class Command(BaseCommand):
             group, _ = Group.objects.get_or_create(name=role)
             user, _ = users.objects.get_or_create(username=role, defaults={"first_name": role.capitalize()})
             user.groups.add(group)
+            # An address, so the demo's digests and "intake submitted" notices have someone to reach.
+            user.email = user.email or f"{role}@clinic.example"
             user.set_password(password)
             user.save()
         admin, _ = users.objects.get_or_create(username="admin", defaults={"email": "admin@example.org"})
