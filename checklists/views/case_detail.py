@@ -173,6 +173,8 @@ def _flags_context(request: HttpRequest, case: Case, config: RuleConfig, now: dt
             for s in case.all_signoffs
         ],
         "readings": _readings(request, case, ctx),
+        "pregnancy_asked": rules.pregnancy_question_applies(ctx),
+        "pregnancy_age_below": config.pregnancy_age_below,
         "signoff_form": (
             SignOffForm(items=recordable, action=_url("case_signoff_record", case)) if recordable else None
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -636,3 +637,14 @@ def test_the_phone_intake_states_the_clinics_own_pregnancy_age_limit(client, cas
 
     assert "not recorded as male under 50" in page
     assert "under 55" not in page
+
+
+def test_a_pregnancy_question_never_asked_reads_not_asked_not_unsure(client, case, coordinator):
+    # The case's patient was born in 1950: over the clinic's age limit, so the intake never asks.
+    Intake.objects.filter(case=case).update(pregnant=None)
+    client.force_login(coordinator)
+
+    page = _page(client, case).content.decode()
+
+    answer = re.search(r'data-answer="pregnant">([^<]*)<', page).group(1)
+    assert answer == "Not asked (recorded as male, or 55 or older)"
