@@ -34,6 +34,7 @@ def done(request: HttpRequest, p: PatientSession) -> HttpResponse:
         "intake/done.html",
         None,
         closed=closed,
+        driver=getattr(p.case, "driver", None),
         edit_until=(
             moment_words(
                 appointment.start - dt.timedelta(hours=settings.INTAKE_EDIT_CLOSES_HOURS), p.config.time_zone

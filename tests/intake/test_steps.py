@@ -629,3 +629,14 @@ def test_an_allergy_listed_and_no_allergies_ticked_is_refused_next_to_the_tick(p
     assert "You have listed an allergy. Remove it, or untick" in both.content.decode()
     assert "Please tell us about your allergy above, or tick" in neither.content.decode()
     assert not Allergy.objects.filter(case=case).exists()
+
+
+def test_the_confirmation_warns_when_no_driver_is_recorded_and_not_once_there_is_one(patient, case):
+    complete_intake(patient, case)
+    assert 'data-warning="no-driver"' not in patient.get("/intake/done/").content.decode()
+
+    Driver.objects.filter(case=case).delete()
+    page = patient.get("/intake/done/").content.decode()
+
+    assert 'data-warning="no-driver"' in page
+    assert "You have not told us who will drive you home" in page and 'href="/intake/driver/"' in page
