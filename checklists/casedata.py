@@ -118,6 +118,38 @@ REFERENCE_MAX = 64
 LEVELS_MAX = 6
 
 
+# Each flag code in words, for staff pages (the code itself is the stable id READINESS.md defines).
+FLAG_TITLES = {
+    "NOT_SCHEDULED": "Not scheduled",
+    "INTAKE_NOT_SUBMITTED": "Intake not submitted",
+    "MEDICATIONS_UNCONFIRMED": "Medicine list not confirmed",
+    "ALLERGIES_UNANSWERED": "Allergies not answered",
+    "FASTING_NOT_ACKNOWLEDGED": "Fasting instructions not acknowledged",
+    "DRIVER_MISSING": "No driver",
+    "DRIVER_UNCONFIRMED": "Driver not confirmed",
+    "ANTICOAGULANT_HOLD_PLAN": "Blood thinner: hold plan needed",
+    "ANTICOAGULANT_LAST_DOSE_TOO_LATE": "Blood thinner: last dose too late",
+    "ANTICOAGULANT_COMBINATION": "Two blood thinners",
+    "SUPPLEMENT_BLEEDING_RISK": "Supplement raising bleeding risk",
+    "SUPPLEMENT_OTHER_RISK": "Supplement to review",
+    "NSAID_HOLD": "Anti-inflammatory to stop",
+    "GLP1_AGONIST_REVIEW": "GLP-1 medicine: review",
+    "SGLT2_INHIBITOR_HOLD": "SGLT2 medicine to stop",
+    "METFORMIN_RENAL_REVIEW": "Metformin and kidney function",
+    "DIABETES_PLAN": "Diabetes plan needed",
+    "CONTRAST_PREMEDICATION": "Contrast allergy: premedication",
+    "ANESTHETIC_ALLERGY_REVIEW": "Anaesthetic or sedation allergy",
+    "LATEX_ALLERGY": "Latex allergy",
+    "LAB_MISSING": "Lab result missing",
+    "LAB_OUT_OF_RANGE": "Lab result out of range",
+    "PRONE_POSITION_REVIEW": "Lying face down: review",
+    "INFECTION_REVIEW": "Infection: review",
+    "PREGNANCY_REVIEW": "Pregnancy not excluded",
+    "MEDICATION_UNRECOGNISED": "Medicine not recognised",
+    "MEDICATION_LISTED_TWICE": "Medicine listed twice",
+}
+
+
 @dataclass(frozen=True)
 class PatientData:
     first_name: str

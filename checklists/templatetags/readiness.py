@@ -8,6 +8,7 @@ from django import template
 from django.utils import timezone
 
 from checklists import wording
+from checklists.casedata import FLAG_TITLES
 
 register = template.Library()
 
@@ -18,3 +19,9 @@ def due_text(due: dt.datetime | None) -> str:
     if due is None:
         return ""
     return wording.due_text(due, timezone.get_current_timezone(), year=False)
+
+
+@register.filter
+def flag_title(code: str) -> str:
+    """'LAB_MISSING' -> 'Lab result missing' (an unknown code as plain words)."""
+    return FLAG_TITLES.get(code) or code.replace("_", " ").capitalize()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from checklists.casedata import (
+    FLAG_TITLES,
     SIGNOFF_ITEMS,
     AllergyData,
     AppointmentData,
@@ -1477,3 +1478,7 @@ def test_a_plan_to_keep_taking_it_survives_a_move_to_another_day() -> None:
         for_start=START - dt.timedelta(days=3),
     )
     assert codes(make_case(medications=meds("aspirin 81"), signoffs=approved)) == []
+
+
+def test_every_flag_code_has_words_for_staff_pages() -> None:
+    assert set(FLAG_TITLES) == READINESS_CODES
