@@ -1,7 +1,9 @@
-"""The appointment as an iCalendar file: one event from arrival to pickup, with its alarms.
+"""The appointment as an iCalendar file.
 
-One module for the staff download, the patient's download (worded in their language by the intake
-app) and the day-before email's attachment.
+`appointment_calendar` is the patient's: from arrival to pickup, with their alarms (the patient's
+download, worded in their language by the intake app, and the day-before email's attachment).
+`staff_calendar` is the staff's download: the procedure slot, naming the patient and the case,
+with its own UID so it never replaces the patient's event in a shared calendar.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
 from checklists import rules
+from checklists.wording import clock_text
 
 # Calendar alarms for a last-dose day ring at this local time (hours-based holds: at the time).
 LAST_DOSE_ALARM_TIME = dt.time(8, 0)
@@ -75,6 +78,34 @@ def appointment_calendar(case, ctx: rules.Context) -> bytes:
             event.add_component(_alarm(dose.at.astimezone(dt.UTC), text))
     calendar = Calendar()
     calendar.add("prodid", "-//PrepDesk//Case appointment//EN")
+    calendar.add("version", "2.0")
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def staff_calendar(case, ctx: rules.Context) -> bytes:
+    """An iCalendar file for staff: the procedure slot in its room, the patient and case named,
+    arrival and pickup in the description; no patient alarms."""
+    timeline = ctx.timeline
+    room = case.appointment.room
+    patient = case.patient
+    event = Event()
+    event.add("uid", f"{case.uuid}-staff@prepdesk")
+    event.add("dtstamp", timezone.now())
+    levels = ", ".join(case.levels)
+    event.add("summary", f"{case.get_kind_display()} {levels}: {patient.last_name}, {patient.first_name}")
+    event.add("dtstart", timeline.start)
+    event.add("dtend", timeline.end)
+    event.add("location", ", ".join(part for part in (room.name, room.location) if part))
+    event.add(
+        "description",
+        f"Case {case.reference}. Patient arrives {clock_text(timeline.arrival_at, ctx.tz)}; "
+        f"procedure {clock_text(timeline.start, ctx.tz)}–{clock_text(timeline.end, ctx.tz)}; "
+        f"driver collects about {clock_text(timeline.pickup_at, ctx.tz)}. "
+        f"Case page: {settings.SITE_URL}/cases/{case.uuid}/",
+    )
+    calendar = Calendar()
+    calendar.add("prodid", "-//PrepDesk//Staff case slot//EN")
     calendar.add("version", "2.0")
     calendar.add_component(event)
     return calendar.to_ical()

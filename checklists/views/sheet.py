@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from checklists import rules
 from checklists.casedata import ALLERGY_CATEGORY_LABELS
-from checklists.ics import appointment_calendar
+from checklists.ics import staff_calendar
 from checklists.selectors.cases import case_to_data
 from checklists.selectors.catalogue import load_rule_config
 from checklists.services.access_log import access_log_record
@@ -56,6 +56,6 @@ def case_ics(request, case_uuid):
 
 
 def _ics_response(case, ctx: rules.Context) -> HttpResponse:
-    response = HttpResponse(appointment_calendar(case, ctx), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(staff_calendar(case, ctx), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{case.reference}.ics"'
     return response

@@ -6,10 +6,14 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.utils import timezone
 from icalendar import Calendar
 
 from checklists import casedata as cd
+from checklists import rules
+from checklists.ics import appointment_calendar
 from checklists.models import AccessLog, Case, SignOff
+from checklists.selectors.cases import case_queryset, case_to_data
 from checklists.selectors.catalogue import load_rule_config
 from checklists.services.imports import cases_import
 
@@ -86,14 +90,13 @@ def test_the_sheet_prints_the_approved_plan_and_allergy_categories_as_words(clie
     assert "Iodinatedcontrast" not in body
 
 
-def test_the_calendar_file_has_alarms_for_the_last_dose_day_and_each_premedication_dose(
-    client, coordinator, case
-):
+def test_the_patients_calendar_has_alarms_for_the_last_dose_day_and_each_premedication_dose(case):
     _approve_plan(case)
     _approve(case, "contrast_premedication_prescribed")
-    client.force_login(coordinator)
+    case = case_queryset().get(pk=case.pk)
+    ctx = rules.build_context(case_to_data(case), load_rule_config(), timezone.now())
 
-    event = Calendar.from_ical(client.get(f"/cases/{case.uuid}/appointment.ics").content).walk("VEVENT")[0]
+    event = Calendar.from_ical(appointment_calendar(case, ctx)).walk("VEVENT")[0]
 
     alarms = {str(a["description"]): a.decoded("trigger") for a in event.walk("VALARM")}
     assert alarms["Last dose of Eliquis 5mg before your procedure: take it today, then stop."] == dt.datetime(
@@ -106,18 +109,22 @@ def test_the_calendar_file_has_alarms_for_the_last_dose_day_and_each_premedicati
     ]
     assert len(event.walk("VALARM")) == 2 + 1 + 4  # day before, food stop, last dose, 4 doses
     assert min(premedication) == dt.datetime(2026, 12, 7, 0, 30, tzinfo=UTC)  # 13 h before 08:30 EST
+    assert event.decoded("dtstart") == dt.datetime(2026, 12, 7, 12, 30, tzinfo=UTC)  # arrival
+    assert event.decoded("dtend") == dt.datetime(2026, 12, 7, 17, 30, tzinfo=UTC)  # pickup
 
 
-def test_the_calendar_file_runs_from_arrival_to_pickup_with_reminders(client, coordinator, case):
+def test_the_staff_calendar_file_is_the_procedure_slot_written_for_staff(client, coordinator, case):
     client.force_login(coordinator)
     response = client.get(f"/cases/{case.uuid}/appointment.ics")
 
     assert response["Content-Type"].startswith("text/calendar")
     event = Calendar.from_ical(response.content).walk("VEVENT")[0]
-    assert event.decoded("dtstart") == dt.datetime(2026, 12, 7, 12, 30, tzinfo=UTC)
-    assert event.decoded("dtend") == dt.datetime(2026, 12, 7, 17, 30, tzinfo=UTC)
+    assert event.decoded("dtstart") == dt.datetime(2026, 12, 7, 13, 30, tzinfo=UTC)  # 08:30 EST start
+    assert event.decoded("dtend") > event.decoded("dtstart")
     assert "IR Suite 1" in str(event["location"])
-    assert len(event.walk("VALARM")) == 2
+    assert str(event["uid"]) == f"{case.uuid}-staff@prepdesk"  # never the patient's event
+    assert case.reference in str(event["description"]) and case.patient.last_name in str(event["summary"])
+    assert "your" not in str(event["description"]).lower() and not event.walk("VALARM")
 
 
 def test_an_unscheduled_case_has_no_calendar_file(client, coordinator, case):
