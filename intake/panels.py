@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from intake import selectors
+from intake import selectors, services
 
 
 def intake_link_panel(request: HttpRequest, case) -> SafeString:
@@ -28,5 +28,6 @@ def intake_link_panel(request: HttpRequest, case) -> SafeString:
         "progress": progress,
         "outbox": list(selectors.case_outbox(case)),
         "has_email": bool(case.patient.email),
+        "sent_recently": services.sent_recently(link=link, now=timezone.now()),
     }
     return render_to_string("intake/staff/link_panel.html", context, request=request)

@@ -91,6 +91,17 @@ def intake_link_issue(
     return link, token
 
 
+# A second send within this time asks first (a double click would kill the link just emailed).
+RESEND_ASKS_WITHIN = dt.timedelta(minutes=5)
+
+
+def sent_recently(*, link: IntakeLink | None, now: dt.datetime) -> bool:
+    """Whether `link` (the case's latest) is still working and was sent only moments ago."""
+    if link is None or link.revoked_at is not None or now - link.created_at >= RESEND_ASKS_WITHIN:
+        return False
+    return link.case.status not in (Case.Status.CANCELLED, Case.Status.COMPLETED)
+
+
 def intake_link_revoke(*, case: Case, now: dt.datetime) -> IntakeLink | None:
     """Stop the case's working link, if any (history records who and when)."""
     link = IntakeLink.objects.filter(case=case, revoked_at__isnull=True).first()

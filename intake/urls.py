@@ -22,5 +22,6 @@ urlpatterns = [
     path("intake/instructions/print/", after.instructions_print, name="print"),
     path("intake/appointment.ics", after.calendar, name="ics"),
     path("cases/<uuid:case_uuid>/intake-link/send/", staff.link_send, name="link_send"),
+    path("cases/<uuid:case_uuid>/intake-link/sent/", staff.link_sent, name="link_sent"),
     path("cases/<uuid:case_uuid>/intake-link/revoke/", staff.link_revoke, name="link_revoke"),
 ]

@@ -1,7 +1,8 @@
 """Staff actions on a case's intake link: send (or re-send) and revoke.
 
-The full link is shown once, on the page that answers the send, for reading out by phone; it is
-never stored (only its hash) and never put in a message cookie or the session.
+The full link is shown once, for reading out by phone: the send redirects to a page that shows it
+and drops it (it waits in the server-side session between the two, never in a cookie); only its
+hash is stored.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from checklists.models import Case
 from checklists.selectors.catalogue import load_rule_config
 from checklists.services.access_log import access_log_record
 from checklists.views.common import staff_required
 from checklists.wording.patient import moment_words
-from intake import services
+from intake import selectors, services
+from notifications.models import Notification
+
+SHOWN_LINK = "intake_link_just_sent"
 
 
 def _case(case_uuid: UUID) -> Case:
@@ -43,10 +47,22 @@ def _back(case: Case) -> HttpResponse:
 @require_POST
 @staff_required
 def link_send(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
-    """Issue a new link (the previous one stops working), email it, and show it once."""
+    """Issue a new link (the previous one stops working), email it, then show it once on a page of
+    its own (post/redirect/get: refreshing that page sends nothing). A second send within a few
+    minutes asks first: a double click must not kill the link the patient was just sent."""
     config = load_rule_config()
     case = _case(case_uuid)
     now = timezone.now()
+    latest = selectors.latest_link(case)
+    if services.sent_recently(link=latest, now=now) and request.POST.get("again") != "1":
+        minutes = int((now - latest.created_at).total_seconds() // 60)
+        ago = "just now" if minutes < 1 else f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+        messages.warning(
+            request,
+            f"The intake link was sent {ago}. A new link stops that one working: if the patient "
+            "needs a new one, press “Send again anyway”.",
+        )
+        return _back(case)
     try:
         link, token = services.intake_link_issue(case=case, user=request.user, now=now, config=config)
     except ValidationError as exc:
@@ -55,16 +71,31 @@ def link_send(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     url = request.build_absolute_uri(reverse("intake:open", args=[token]))
     result = services.invitation_send(case=case, link=link, url=url, token=token, now=now, config=config)
     access_log_record(request=request, action="intake.link_send", case=case)
+    # Held for the one page that shows it, and dropped there (the session is server-side).
+    request.session[SHOWN_LINK] = {
+        "case": str(case.uuid),
+        "url": url,
+        "sent": result.sent,
+        "notification": result.notification.pk if result.notification else None,
+        "expires": _in_english(moment_words, link.expires_at, config.time_zone),
+    }
+    return redirect("intake:link_sent", case_uuid=case.uuid)
+
+
+@never_cache
+@require_GET
+@staff_required
+def link_sent(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    """The link just sent, shown this once; a refresh says so instead of sending again."""
+    case = _case(case_uuid)
+    shown = request.session.pop(SHOWN_LINK, None)
+    if shown is not None and shown["case"] != str(case.uuid):
+        shown = None
+    notification = Notification.objects.filter(pk=shown["notification"]).first() if shown else None
     return render(
         request,
         "intake/staff/link_sent.html",
-        {
-            "case": case,
-            "patient": case.patient,
-            "url": url,
-            "result": result,
-            "expires": _in_english(moment_words, link.expires_at, config.time_zone),
-        },
+        {"case": case, "patient": case.patient, "shown": shown, "notification": notification},
     )
 
 

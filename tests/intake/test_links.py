@@ -47,7 +47,7 @@ def test_a_token_is_random_long_and_only_its_hash_is_stored(config, client, staf
 
     client.post(reverse("intake:link_send", args=[case.uuid]))
     first_url = mail.outbox[0].body.split("/i/")[1].split("/")[0]
-    client.post(reverse("intake:link_send", args=[case.uuid]))
+    client.post(reverse("intake:link_send", args=[case.uuid]), {"again": "1"})
     second_url = mail.outbox[1].body.split("/i/")[1].split("/")[0]
 
     assert first_url != second_url
@@ -237,13 +237,14 @@ def test_staff_send_the_link_by_email_in_the_patients_language_and_see_it_once(c
     case = store_case(config, start=next_start(), language="es")
     client.force_login(staff_user)
 
-    response = client.post(reverse("intake:link_send", args=[case.uuid]))
+    response = client.post(reverse("intake:link_send", args=[case.uuid]), follow=True)
 
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.redirect_chain == [(f"/cases/{case.uuid}/intake-link/sent/", 302)]
     url = re.search(r"http://testserver/i/[\w-]+/", page).group(0)
     assert "Emailed to margaret@example.org" in page
-    assert page.count(url) == 2  # the link, and its text; never in a message or the session
+    assert page.count(url) == 2  # the link, and its text; never in a message
+    assert url not in str(dict(client.session))  # dropped from the session once shown
     (email,) = mail.outbox
     assert email.to == ["margaret@example.org"]
     assert url in email.body and "Fecha" not in email.subject
@@ -264,11 +265,32 @@ def test_a_patient_without_email_gets_a_link_to_read_out_by_phone(config, client
     case = store_case(config, start=next_start(), email=None)
     client.force_login(staff_user)
 
-    response = client.post(reverse("intake:link_send", args=[case.uuid]))
+    response = client.post(reverse("intake:link_send", args=[case.uuid]), follow=True)
 
     assert "No email address on file: read the link out" in response.content.decode()
     assert "/i/" in response.content.decode()
     assert mail.outbox == [] and not Notification.objects.exists()
+
+
+def test_refreshing_the_sent_page_sends_nothing_and_a_quick_second_send_asks_first(
+    config, client, staff_user
+):
+    case = store_case(config, start=next_start())
+    client.force_login(staff_user)
+    sent = client.post(reverse("intake:link_send", args=[case.uuid]))
+    link = IntakeLink.objects.get()
+
+    assert "/i/" in client.get(sent.url).content.decode()  # shown once ...
+    refreshed = client.get(sent.url).content.decode()  # ... and the browser's refresh: a GET
+    double = client.post(reverse("intake:link_send", args=[case.uuid]), follow=True).content.decode()
+
+    assert 'data-link-shown="already"' in refreshed and "/i/" not in refreshed
+    assert "The intake link was sent just now" in double and "Send again anyway" in double
+    assert len(mail.outbox) == 1
+    assert IntakeLink.objects.get() == link and link.revoked_at is None  # the emailed link still works
+
+    client.post(reverse("intake:link_send", args=[case.uuid]), {"again": "1"})
+    assert len(mail.outbox) == 2 and IntakeLink.objects.filter(revoked_at__isnull=True).count() == 1
 
 
 def test_staff_revoke_the_link_from_the_case_page(config, client, staff_user):
@@ -321,7 +343,7 @@ def test_the_case_page_shows_the_link_state_and_the_outbox(config, client, staff
     assert "<strong>Active</strong> until" in page and "not opened yet" in page
     assert 'data-kind="intake_invitation"' in page and "margaret@example.org" in page
     assert ">Sent<" in page
-    assert "Send a new link" in page and "Revoke the link" in page
+    assert "Send again anyway" in page and "Revoke the link" in page  # sent moments ago: asks first
 
 
 def test_seed_demo_prints_a_working_patient_link(run_command, client):
