@@ -25,6 +25,8 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(PY)
 
 # Beside the web server: one task worker (it sends the emails, shown on the console) and the
 # reminder sweep every minute (what cron does in production); both stop when the server does.
+# Links printed or emailed (seed_demo's patient link, digests, notices) name the address served on.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.run-deps .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py compile_translations
