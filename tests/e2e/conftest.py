@@ -97,3 +97,23 @@ def log_in(page, username: str) -> None:
 def log_out(page) -> None:
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/accounts/login/**")
+
+
+def assert_accessible(page, name: str) -> None:
+    """axe-core (the bundled copy: no network) finds no violation on the page as it stands now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    if os.environ.get("AXE_COLLECT"):
+        with (ARTIFACTS / "axe.txt").open("a") as report:
+            for v in results.response["violations"]:
+                targets = [n["target"] for n in v["nodes"]][:4]
+                report.write(f"{name}: {v['id']} ({v['impact']}) {targets}\n")
+        return
+    assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
+
+
+def check_page(page, name: str) -> None:
+    """What a person would see, kept as a screenshot, and what axe-core finds, which must be nothing."""
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    assert_accessible(page, name)

@@ -12,7 +12,7 @@ from checklists import casedata as cd
 from checklists.models import Case, Intake, Medication
 from checklists.selectors.cases import case_queryset, cases_evaluate
 from checklists.selectors.catalogue import load_rule_config
-from tests.e2e.conftest import ARTIFACTS, chromium, log_in
+from tests.e2e.conftest import ARTIFACTS, check_page, chromium, log_in
 from tests.intake.support import issue, store_case
 
 PATIENT_OWNED = {
@@ -45,7 +45,7 @@ def _fits_the_phone(page) -> None:
 
 
 def _shot(page, name: str) -> None:
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    check_page(page, name)
 
 
 def _next(page) -> None:
@@ -251,3 +251,21 @@ def test_a_wrong_date_of_birth_keeps_every_digit_visible_on_a_phone(phone_page):
         assert box.evaluate("(el) => el.scrollWidth <= el.clientWidth")
     _fits_the_phone(page)
     _shot(page, "intake-date-of-birth-error")
+
+
+def test_the_locked_page_after_too_many_wrong_dates_passes_axe(phone_page):
+    _, page = phone_page
+    start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=6), dt.time(10, 0), tzinfo=dt.UTC)
+    case = store_case(load_rule_config(), "E2E-LOCK", start=start, language="es")
+    page.goto(f"/i/{issue(case, load_rule_config())}/")
+    for _ in range(5):
+        group = page.get_by_role("group", name="Fecha de nacimiento")
+        group.get_by_label("Día").fill("1")
+        group.get_by_label("Mes").select_option(label="enero")
+        group.get_by_label("Año").fill("1950")
+        page.get_by_role("button", name="Continuar").click()
+        page.wait_for_load_state("load")
+
+    assert page.locator("html").get_attribute("lang") == "es"
+    _fits_the_phone(page)
+    _shot(page, "intake-es-locked")

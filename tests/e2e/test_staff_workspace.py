@@ -10,7 +10,7 @@ from django.utils import timezone
 from checklists import casedata as cd
 from checklists.models import Case, Drug
 from checklists.services.imports import cases_import
-from tests.e2e.conftest import ARTIFACTS, log_in, log_out
+from tests.e2e.conftest import check_page, log_in, log_out
 from tests.factories import RoomFactory, full_case
 
 
@@ -34,7 +34,7 @@ def create_case_through_the_form(page, start: dt.datetime) -> None:
     times = page.locator("#computed-times")
     times.get_by_text("Pickup", exact=True).wait_for()
     assert "08:00" in times.inner_text() and "13:00" in times.inner_text()
-    page.screenshot(path=ARTIFACTS / "case-form.png", full_page=True)
+    check_page(page, "case-form")
     page.get_by_role("button", name="Create case").click()
     page.wait_for_url("**/cases/*/")
 
@@ -68,7 +68,7 @@ def test_a_case_goes_from_not_ready_to_signed_off_across_coordinator_and_clinici
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     row = page.get_by_role("row").filter(has_text="Okafor, Margaret")
     assert "Not ready" in row.inner_text()
-    page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
+    check_page(page, "dashboard")
     log_out(page)
 
     # The clinician approves the anticoagulant hold plan; the flags update in place.
@@ -79,7 +79,7 @@ def test_a_case_goes_from_not_ready_to_signed_off_across_coordinator_and_clinici
     page.get_by_role("button", name="Record: Anticoagulant plan approved").click()
     hold_flag.wait_for(state="detached")
     assert page.locator('tr[data-signoff="anticoagulant_plan_approved"]').count() == 1
-    page.screenshot(path=ARTIFACTS / "case-page.png", full_page=True)
+    check_page(page, "case-page")
 
     case = Case.objects.get()
     assert case.signoffs.get().by == "dr.kim"
@@ -121,6 +121,35 @@ def test_a_clinician_resolves_unrecognised_medicines_in_place(browser_page, staf
     assert (
         "a clinician marked it reviewed" in readings.locator('tr[data-medication="zzqx drops"]').inner_text()
     )
-    page.screenshot(path=ARTIFACTS / "case-page-medicines.png", full_page=True)
+    check_page(page, "case-page-medicines")
 
     assert Drug.objects.get(name="apixaban").alias_list[-1] == "Qzorbix 5 mg"
+
+
+def test_a_refused_case_form_and_the_day_view_pass_axe(browser_page, staff):
+    page = browser_page
+    RoomFactory()
+    start = next_weekday_at_nine()
+    log_in(page, "cora")
+    create_case_through_the_form(page, start)
+
+    # A second case in the same slot: refused, and the refusal is in view without scrolling.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="New case").click()
+    page.get_by_label("First name").fill("Walter")
+    page.get_by_label("Last name").fill("Brown")
+    page.get_by_label("Date of birth").fill("1944-07-01")
+    page.get_by_label("L2").check()
+    page.get_by_label("Room").select_option(label="IR Suite 1")
+    page.get_by_label("Start time").fill(start.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Create case").click()
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.activeElement.hasAttribute('data-error-summary')")
+    summary = page.locator("[data-error-summary]")
+    assert "already booked" in summary.inner_text()
+    box = summary.bounding_box()
+    assert box["y"] >= -1 and box["y"] + box["height"] <= page.viewport_size["height"] + 1
+    check_page(page, "case-form-refused")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Day schedule").click()
+    page.goto(f"/schedule/?date={start.date().isoformat()}")
+    check_page(page, "day-view")
