@@ -190,9 +190,9 @@ class MedicationForm(forms.Form):
         # As the patient types, the name is looked up and named back in plain words (htmx).
         hint = {
             "autocomplete": "off",
-            "hx-get": reverse("intake:medicine_hint"),
-            "hx-trigger": "input changed delay:500ms",
-            "hx-target": f"#hint-{self.prefix}",
+            "data-hx-get": reverse("intake:medicine_hint"),
+            "data-hx-trigger": "input changed delay:500ms",
+            "data-hx-target": f"#hint-{self.prefix}",
         }
         fields = ["id", Field("name", **hint), "dose", "frequency", "last_dose_planned"]
         self.helper = _helper(*fields)

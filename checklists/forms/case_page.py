@@ -7,6 +7,7 @@ refused instead of overwriting someone else's change.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Fieldset, Layout, Row
@@ -21,14 +22,27 @@ from checklists.phones import phone_e164
 from checklists.services.case_page import NKA_WITH_ALLERGIES
 from checklists.services.signoffs import item_label
 
-_HX_FLAGS = {"hx-target": "#case-flags", "hx-swap": "outerHTML"}
+_HX_FLAGS = {"data-hx-target": "#case-flags", "data-hx-swap": "outerHTML"}
 YES_NO_UNSURE = [("yes", "Yes"), ("no", "No"), ("unsure", "Unsure")]
 
 
+_button_ids = itertools.count(1)
+
+
 class Submit(_CrispySubmit):
-    """A submit button whose colour is only what `css_class` says (crispy adds btn-primary)."""
+    """A submit button whose colour is only what `css_class` says (crispy adds btn-primary), with
+    an id of its own: the case page holds many forms whose buttons share a name."""
 
     field_classes = "btn"
+
+    def __init__(self, name: str, value: str, **kwargs) -> None:
+        kwargs.setdefault("css_id", f"submit-{name}-{next(_button_ids)}")
+        super().__init__(name, value, **kwargs)
+
+
+def _own_version_id(form: forms.Form, name: str) -> None:
+    """The hidden `version` field gets an id naming its form (several forms share one page)."""
+    form.fields["version"].widget.attrs["id"] = f"id_{name}_version"
 
 
 def _helper(action: str, *layout, htmx: bool = False, **attrs: str) -> FormHelper:
@@ -36,7 +50,7 @@ def _helper(action: str, *layout, htmx: bool = False, **attrs: str) -> FormHelpe
     helper.form_action = action
     helper.attrs = {"novalidate": "", **attrs}
     if htmx:
-        helper.attrs |= {"hx-post": action, **_HX_FLAGS}
+        helper.attrs |= {"data-hx-post": action, **_HX_FLAGS}
     helper.layout = Layout(*layout)
     return helper
 
@@ -202,6 +216,7 @@ class DriverForm(forms.Form):
 
     def __init__(self, *args, action: str, **kwargs):
         super().__init__(*args, **kwargs)
+        _own_version_id(self, "driver")
         self.helper = _helper(
             action,
             Row(Column("name"), Column("relationship"), Column("phone")),
@@ -221,6 +236,7 @@ class LabResultForm(forms.Form):
 
     def __init__(self, *args, action: str, **kwargs):
         super().__init__(*args, **kwargs)
+        _own_version_id(self, "lab")
         self.helper = _helper(
             action,
             Row(Column("test"), Column("value"), Column("taken_on")),
@@ -332,6 +348,7 @@ class IntakeForm(forms.Form):
         self, *args, action: str, allergies_listed: bool, submitted: bool, pregnancy_age_below: int, **kwargs
     ):
         super().__init__(*args, **kwargs)
+        _own_version_id(self, "intake")
         self.allergies_listed = allergies_listed
         self.fields["pregnant"].help_text = (
             f"Asked of patients not recorded as male under {pregnancy_age_below} (the clinic's setting); "

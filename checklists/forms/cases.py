@@ -41,7 +41,7 @@ class CaseForm(forms.Form):
     kind = forms.ChoiceField(choices=Case._meta.get_field("kind").choices, initial="vertebroplasty")
     levels = forms.MultipleChoiceField(
         choices=LEVEL_CHOICES,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "level-choice"}),
+        widget=forms.CheckboxSelectMultiple,
         help_text="In spinal order; about an hour each.",
     )
     anesthesia = forms.ChoiceField(
@@ -65,7 +65,7 @@ class CaseForm(forms.Form):
         if case is not None:
             self.fields["reference"].disabled = True
         self.helper = FormHelper()
-        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_tag = False  # the template's <form id="case-form"> (the times preview reads it)
         self.helper.layout = Layout(
             Fieldset(
                 "Patient",

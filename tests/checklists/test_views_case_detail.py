@@ -542,7 +542,7 @@ def test_a_clinician_says_which_drug_an_unrecognised_line_is_and_every_case_read
 
     content = response.content.decode()
     assert "“Qzorbix” is now read as apixaban, on every case." in content
-    assert 'id="medicine-readings" hx-swap-oob="true"' in content
+    assert 'id="medicine-readings" data-hx-swap-oob="true"' in content
     for stored in (case, other):
         codes = _flag_codes(_page(client, stored))
         assert "MEDICATION_UNRECOGNISED" not in codes and "ANTICOAGULANT_HOLD_PLAN" in codes
