@@ -51,11 +51,13 @@ def _class_words(drug: DrugEntry) -> str | None:
     }.get(drug.drug_class)
 
 
-def medicine_words(reading: Reading) -> list[str]:
+def medicine_words(reading: Reading, *, stop: str = "", planned: bool = False) -> list[str]:
     """What we read a medicine as, in plain words, and what it means for the procedure.
 
     "We read this as apixaban. Eliquis (apixaban) is a blood thinner ..."; a probable match asks the
-    patient to check the spelling; an unknown name says a doctor will look at it.
+    patient to check the spelling; an unknown name says a doctor will look at it. A medicine that
+    stops says what the patient is told (`stop`, from `stop_sentence`), or, when the patient gave a
+    last-dose date (`planned`), that the clinic checks it: never "will tell you" next to a date.
     """
     name = reading.text.strip()
     if not name:
@@ -76,6 +78,13 @@ def medicine_words(reading: Reading) -> list[str]:
         else:
             words.append(_("We read this as %(drug)s.") % {"drug": match.drug.name})
         text = _class_words(match.drug)
+        if match.drug.drug_class in HOLD_CLASSES and stop:
+            words.append(stop)
+            continue
+        if match.drug.drug_class in HOLD_CLASSES and planned:
+            text = _(
+                "%(name)s must be stopped before the procedure. The clinic will check the date you gave."
+            )
         if text is not None:
             words.append(text % {"name": drug_label(name, match.drug)})
     return words
@@ -106,7 +115,7 @@ def instructions_for(data: CaseData, config: RuleConfig, as_of: dt.datetime) -> 
     """The patient's times and medicine stops, worded in the active language."""
     ctx = rules.build_context(data, config, as_of)
     tz = config.time_zone
-    holds = [_stop_words(stop, tz) for stop in rules.medicine_stops(ctx)]
+    holds = [stop_sentence(stop, tz) for stop in rules.medicine_stops(ctx)]
     advice = [
         _("%(name)s: the doctor will tell you what to do with it before the procedure.")
         % {"name": drug_label(m.medication.name, d)}
@@ -139,7 +148,7 @@ def instructions_for(data: CaseData, config: RuleConfig, as_of: dt.datetime) -> 
     )
 
 
-def _stop_words(stop: rules.MedicineStop, tz: ZoneInfo) -> str:
+def stop_sentence(stop: rules.MedicineStop, tz: ZoneInfo) -> str:
     """One medicine line's stop instruction, or the plan to keep taking it."""
     label = stop.medication.name
     if len(stop.drugs) == 1:

@@ -18,12 +18,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from checklists import rules
 from checklists.forms.answers import answer_for, bool_for
 from checklists.forms.rows import formset_initial, formset_rows
 from checklists.selectors.cases import case_to_data
 from checklists.services.case_page import AllergyRow, MedicationRow
 from intake import forms, selectors, services
-from intake.instructions import instructions_for, medicine_words, needs_last_dose
+from intake.instructions import instructions_for, medicine_words, needs_last_dose, stop_sentence
 
 if TYPE_CHECKING:
     from intake.views.session import PatientSession
@@ -261,8 +262,23 @@ class ReviewStep(Step):
 
     def context(self, p, bound):
         health_reached = p.furthest_step > HealthStep.number
+        ctx = rules.build_context(case_to_data(p.case), p.config, p.now)
+        # What the patient is told about each medicine that stops, said where the medicine is listed.
+        stops = {
+            stop.medication.name: stop_sentence(stop, ctx.tz)
+            for stop in rules.medicine_stops(ctx)
+            if stop.last_dose_on is not None or stop.last_dose_at is not None or stop.keep_taking
+        }
         return {
-            "medications": [(m, medicine_words(p.config.read(m.name))) for m in p.case.medications.all()],
+            "medications": [
+                (
+                    m,
+                    medicine_words(
+                        p.config.read(m.name), stop=stops.get(m.name, ""), planned=bool(m.last_dose_planned)
+                    ),
+                )
+                for m in p.case.medications.all()
+            ],
             "allergies": list(p.case.allergies.all()),
             "intake": p.intake,
             "driver": getattr(p.case, "driver", None),

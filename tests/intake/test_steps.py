@@ -387,6 +387,11 @@ def test_the_instructions_show_the_patients_own_times_from_the_readiness_engine(
     assert "prednisone 50 mg by mouth at" in page  # premedication for the contrast allergy
     assert "Take each dose with a sip of water, even after you have stopped drinking." in page
 
+    # The review gives the date too, and so no longer promises to tell it later.
+    review = patient.get("/intake/review/").content.decode()
+    assert f"take your last dose on {hold.last_dose_on:%A} {hold.last_dose_on.day}" in review
+    assert "will tell you when to stop it" not in review
+
 
 # --- Conflicts -----------------------------------------------------------------------------------
 
@@ -640,3 +645,18 @@ def test_the_confirmation_warns_when_no_driver_is_recorded_and_not_once_there_is
 
     assert 'data-warning="no-driver"' in page
     assert "You have not told us who will drive you home" in page and 'href="/intake/driver/"' in page
+
+
+def test_the_review_never_promises_a_stop_date_next_to_the_date_the_patient_gave(client, config):
+    start = next_start(days=8)
+    planned = start.date() - dt.timedelta(days=4)
+    case = store_case(
+        config, start=start, medications=(cd.MedicationData("Eliquis 5mg", last_dose_planned=planned),)
+    )
+    patient = verified_client(client, case, config)
+
+    review = patient.get("/intake/review/").content.decode()
+
+    assert "Last dose planned:" in review
+    assert "The clinic will check the date you gave." in review
+    assert "will tell you when to stop it" not in review
