@@ -197,7 +197,13 @@ class WithdrawSignOffForm(forms.Form):
         self.helper = _helper(
             action,
             "signoff",
-            Submit("withdraw", f"Withdraw: {item_label(item)}", css_class="btn-outline-danger"),
+            # Short on screen (the row names the item); the full name for screen readers.
+            Submit(
+                "withdraw",
+                "Withdraw",
+                css_class="btn-outline-danger btn-sm",
+                aria_label=f"Withdraw: {item_label(item)}",
+            ),
             htmx=True,
         )
 

@@ -217,6 +217,9 @@ def test_a_clinician_clears_contrast_premedication_and_withdrawing_brings_it_bac
     page = client.get(response.url)
     assert "CONTRAST_PREMEDICATION" not in _flag_codes(page)
     assert "Sign-off recorded: Contrast premedication prescribed." in page.content.decode()
+    # The sign-offs table keeps its buttons short; screen readers hear which sign-off it withdraws.
+    assert 'value="Withdraw"' in page.content.decode()
+    assert 'aria-label="Withdraw: Contrast premedication prescribed"' in page.content.decode()
 
     client.post(_url("case_signoff_withdraw", case, "contrast_premedication_prescribed"))
     page = _page(client, case)
