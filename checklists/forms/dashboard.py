@@ -42,9 +42,11 @@ class DashboardFilterForm(forms.Form):
     )
     not_ready = forms.BooleanField(label="Not ready only", required=False)
 
-    def __init__(self, data: QueryDict, *, today: dt.date) -> None:
+    def __init__(self, data: QueryDict, *, today: dt.date, default_owner: str = "") -> None:
         # Fill the dates the user left out, so the inputs show the range actually listed.
         data = data.copy()
+        if "owner" not in data:  # first landing: the user's own items ("Anyone" is sent as owner=)
+            data["owner"] = default_owner
         if not data.get("from_date"):
             data["from_date"] = today.isoformat()
         if not data.get("to_date"):

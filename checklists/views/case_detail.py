@@ -132,6 +132,13 @@ def _flag_row(
     return row
 
 
+def _owners_for(user: AbstractBaseUser) -> tuple[tuple[str, str], ...]:
+    """The flag groups in page order: a clinician's own items first."""
+    if permissions.has_role(user, rules.CLINICIAN) and not permissions.has_role(user, rules.COORDINATOR):
+        return tuple(sorted(OWNERS, key=lambda owner: owner[0] != rules.CLINICIAN))
+    return OWNERS
+
+
 def _flags_context(request: HttpRequest, case: Case, config: RuleConfig, now: dt.datetime) -> dict:
     """What the flags partial shows: open flags by owner, and every sign-off."""
     user = request.user
@@ -153,7 +160,7 @@ def _flags_context(request: HttpRequest, case: Case, config: RuleConfig, now: dt
         "blocker_count": sum(f.severity == rules.BLOCKER for f in flags),
         "flag_groups": [
             {"owner": owner, "label": label, "rows": [r for r in rows if r.flag.owner == owner]}
-            for owner, label in OWNERS
+            for owner, label in _owners_for(user)
         ],
         "signoffs": [
             {

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from checklists.forms.dashboard import DashboardFilterForm, DayViewDateForm
+from checklists.permissions import CLINICIAN, COORDINATOR, has_role
 from checklists.selectors.catalogue import load_rule_config
 from checklists.selectors.dashboard import dashboard_rows, room_days
 from checklists.services.access_log import access_log_record
@@ -25,7 +26,11 @@ class DashboardView(StaffRequiredMixin, TemplateView):
     template_name = "checklists/dashboard/dashboard.html"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        form = DashboardFilterForm(request.GET, today=timezone.localdate())
+        # A clinician lands on the items only a clinician can clear; a coordinator on everything.
+        clinician_only = has_role(request.user, CLINICIAN) and not has_role(request.user, COORDINATOR)
+        form = DashboardFilterForm(
+            request.GET, today=timezone.localdate(), default_owner=CLINICIAN if clinician_only else ""
+        )
         filters = form.filters()
         upcoming, unscheduled = dashboard_rows(
             filters=filters, as_of=timezone.now(), config=load_rule_config()

@@ -651,3 +651,15 @@ def test_a_pregnancy_question_never_asked_reads_not_asked_not_unsure(client, cas
 
     answer = re.search(r'data-answer="pregnant">([^<]*)<', page).group(1)
     assert answer == "Not asked (recorded as male, or 55 or older)"
+
+
+def test_a_clinician_sees_the_clinicians_items_first(client, case, clinician, coordinator):
+    client.force_login(clinician)
+    assert [g["owner"] for g in _page(client, case).context["flag_groups"]][0] == "clinician"
+
+    client.force_login(coordinator)
+    assert [g["owner"] for g in _page(client, case).context["flag_groups"]] == [
+        "patient",
+        "coordinator",
+        "clinician",
+    ]

@@ -251,6 +251,24 @@ def test_the_owner_filter_keeps_cases_with_an_open_flag_for_that_owner(staff_cli
     assert listed(staff_client.get("/dashboard/", {"owner": owner})) == expected
 
 
+def test_a_clinician_lands_on_their_own_items_and_can_still_see_everyone(client, clinician, config):
+    ready = ready_case("READY", at(1, 8))
+    store(
+        ready,
+        dataclasses.replace(
+            ready_case("PRONE", at(1, 14)), intake=dataclasses.replace(ready.intake, can_lie_prone=False)
+        ),
+        config=config,
+    )
+    client.force_login(clinician)
+
+    landing = client.get("/dashboard/")
+
+    assert listed(landing) == ["PRONE"]
+    assert landing.context["form"]["owner"].value() == "clinician"
+    assert listed(client.get("/dashboard/", {"owner": ""})) == ["READY", "PRONE"]  # "Anyone"
+
+
 def test_the_room_filter_keeps_that_rooms_cases(staff_client, config):
     store(ready_case("ONE", at(1, 8)), ready_case("TWO", at(1, 8), room="IR Suite 2"), config=config)
 
