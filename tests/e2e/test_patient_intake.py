@@ -269,3 +269,48 @@ def test_the_locked_page_after_too_many_wrong_dates_passes_axe(phone_page):
     assert page.locator("html").get_attribute("lang") == "es"
     _fits_the_phone(page)
     _shot(page, "intake-es-locked")
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+def test_the_printable_instructions_fit_one_page_in_large_type(phone_page):
+    _, page = phone_page
+    start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=8), dt.time(10, 0), tzinfo=dt.UTC)
+    case = store_case(
+        load_rule_config(),
+        "E2E-PRINT",
+        start=start,
+        medications=(
+            cd.MedicationData("Eliquis 5mg"),
+            cd.MedicationData("Advil 200 mg"),
+            cd.MedicationData("fish oil"),
+            cd.MedicationData("Metformin 1000 mg"),
+            cd.MedicationData("Jardiance 10 mg"),
+        ),
+        allergies=(cd.AllergyData("iodinated_contrast", "iohexol", "hives"),),
+        driver=cd.DriverData("Ada Okafor", "+15550109001", "daughter"),
+        signoffs=(
+            cd.SignOffData("anticoagulant_plan_approved", "dr.kim", timezone.now(), medication="Eliquis 5mg"),
+            cd.SignOffData("contrast_premedication_prescribed", "dr.kim", timezone.now()),
+        ),
+    )
+    page.goto(f"/i/{issue(case, load_rule_config())}/")
+    group = page.get_by_role("group", name="Date of birth")
+    group.get_by_label("Day").fill("12")
+    group.get_by_label("Month").select_option(label="March")
+    group.get_by_label("Year").fill("1948")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/intake/about/")
+    Intake.objects.create(case=case, submitted_at=timezone.now(), medications_complete=True)
+    page.goto("/intake/instructions/print/")
+    assert page.get_by_text("Allergy medicine before the procedure").is_visible()
+
+    page.emulate_media(media="print")
+    body = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.patient-print li')).fontSize)")
+    assert body >= 14 * 96 / 72 - 0.1  # at least 14 pt
+    for paper in ("Letter", "A4"):
+        pdf = page.pdf(format=paper, print_background=True)
+        (ARTIFACTS / f"intake-print-{paper}.pdf").write_bytes(pdf)
+        assert _pdf_pages(pdf) == 1, paper
