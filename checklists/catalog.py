@@ -246,6 +246,7 @@ def _probable_spans(tokens: tuple[str, ...], covered: set[int], index: _Index) -
 class PremedStep:
     drug: str
     hours_before_start: int
+    drug_es: str = ""  # the words for a Spanish-speaking patient
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,11 @@ PREMEDICATION: tuple[tuple[str, int], ...] = (
     ("prednisone 50 mg by mouth", 1),
     ("diphenhydramine 50 mg", 1),
 )
+# The shipped regimen's words for Spanish-speaking patients (each step's `drug_es` in the admin).
+PREMEDICATION_ES = {
+    "prednisone 50 mg by mouth": "prednisona 50 mg por vía oral",
+    "diphenhydramine 50 mg": "difenhidramina 50 mg",
+}
 PREMEDICATION_SOURCE = f"{ACR_CONTRAST}: 13-7-1 h prednisone 50 mg + diphenhydramine 50 mg"
 
 # The medication catalogue (MEDICATIONS.md) lives in versioned CSV files, one folder per version:

@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
@@ -74,7 +75,9 @@ def appointment_calendar(case, ctx: rules.Context) -> bytes:
         event.add_component(_alarm(at.astimezone(dt.UTC), text))
     if "contrast_premedication_prescribed" in ctx.signoffs:
         for dose in rules.premedication_for(ctx):
-            text = _("Allergy medicine now: %(drug)s, with a sip of water.") % {"drug": dose.drug}
+            text = _("Allergy medicine now: %(drug)s, with a sip of water.") % {
+                "drug": dose.drug_in(get_language())
+            }
             event.add_component(_alarm(dose.at.astimezone(dt.UTC), text))
     calendar = Calendar()
     calendar.add("prodid", "-//PrepDesk//Case appointment//EN")

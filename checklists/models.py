@@ -384,6 +384,11 @@ class PremedicationStep(models.Model):
     drug = models.CharField(
         max_length=100, help_text="Drug, dose and route, e.g. 'prednisone 50 mg by mouth'."
     )
+    drug_es = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The same for Spanish-speaking patients, e.g. 'prednisona 50 mg por vía oral'.",
+    )
     hours_before_start = models.PositiveSmallIntegerField()
     history = HistoricalRecords()
 

@@ -692,6 +692,11 @@ def medicine_stops(ctx: Context) -> tuple[MedicineStop, ...]:
 class PremedDose:
     drug: str
     at: dt.datetime | None  # None while unscheduled
+    drug_es: str = ""
+
+    def drug_in(self, language: str) -> str:
+        """The dose in the patient's language (Spanish where the clinic gave the words)."""
+        return self.drug_es if language == "es" and self.drug_es else self.drug
 
 
 def premedication_for(ctx: Context) -> tuple[PremedDose, ...]:
@@ -705,7 +710,8 @@ def premedication_for(ctx: Context) -> tuple[PremedDose, ...]:
     steps = sorted(ctx.config.premedication, key=lambda s: -s.hours_before_start)  # stable: time order
     start = ctx.timeline.start if ctx.timeline else None
     return tuple(
-        PremedDose(s.drug, start - dt.timedelta(hours=s.hours_before_start) if start else None) for s in steps
+        PremedDose(s.drug, start - dt.timedelta(hours=s.hours_before_start) if start else None, s.drug_es)
+        for s in steps
     )
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from checklists import rules
@@ -126,7 +127,7 @@ def instructions_for(data: CaseData, config: RuleConfig, as_of: dt.datetime) -> 
     doses = rules.premedication_for(ctx)
     prescribed = "contrast_premedication_prescribed" in ctx.signoffs
     premedication = [
-        _("%(drug)s at %(when)s") % {"drug": dose.drug, "when": moment_words(dose.at, tz)}
+        _("%(drug)s at %(when)s") % {"drug": dose.drug_in(get_language()), "when": moment_words(dose.at, tz)}
         for dose in doses
         if dose.at is not None and prescribed
     ]

@@ -71,7 +71,8 @@ def load_rule_config() -> RuleConfig:
         pregnancy_age_below=row.pregnancy_age_below,
         deadlines={d.code: d.hours_before_start for d in FlagDeadline.objects.all()},
         premedication=tuple(
-            PremedStep(step.drug, step.hours_before_start) for step in PremedicationStep.objects.all()
+            PremedStep(step.drug, step.hours_before_start, step.drug_es)
+            for step in PremedicationStep.objects.all()
         ),
         drugs=tuple(
             DrugEntry(

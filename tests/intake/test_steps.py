@@ -660,3 +660,19 @@ def test_the_review_never_promises_a_stop_date_next_to_the_date_the_patient_gave
     assert "Last dose planned:" in review
     assert "The clinic will check the date you gave." in review
     assert "will tell you when to stop it" not in review
+
+
+def test_a_spanish_speaking_patient_reads_the_allergy_medicine_in_spanish(client, config):
+    case = store_case(
+        config,
+        start=next_start(days=6),
+        language="es",
+        allergies=(cd.AllergyData("iodinated_contrast", "iohexol", "hives"),),
+        signoffs=(cd.SignOffData("contrast_premedication_prescribed", "dr.kim", timezone.now()),),
+    )
+    patient = verified_client(client, case, config)
+
+    page = patient.get("/intake/instructions/").content.decode()
+
+    assert "prednisona 50 mg por vía oral a las" in page and "difenhidramina 50 mg a las" in page
+    assert "by mouth" not in page and "prednisone" not in page
