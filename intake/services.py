@@ -203,6 +203,7 @@ def invitation_send(
         "expires_at": link.expires_at.astimezone(config.time_zone),
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
+        "language": patient.language,  # the email's <html lang>
     }
     with translation.override(patient.language):
         context["expires_text"] = moment_words(link.expires_at, config.time_zone)

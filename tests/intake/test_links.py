@@ -250,6 +250,7 @@ def test_staff_send_the_link_by_email_in_the_patients_language_and_see_it_once(c
     assert url in email.body and "Fecha" not in email.subject
     assert "Sus preguntas antes del procedimiento" in email.subject
     assert "Se le pedirá su fecha de nacimiento" in email.body
+    assert '<html lang="es">' in email.alternatives[0].content  # the HTML part says its language
     notification = Notification.objects.get(kind="intake_invitation")
     assert (notification.language, notification.status) == ("es", Notification.Status.SENT)
     assert AccessLog.objects.filter(action="intake.link_send", case=case).exists()
