@@ -52,3 +52,19 @@ def phone_e164(value: str) -> str:
         return to_e164(value, settings.CLINIC_PHONE_REGION)
     except PhoneError as exc:
         raise ValidationError(STAFF_MESSAGES[exc.reason], code=exc.reason) from exc
+
+
+def phone_display(e164: str, region: str) -> str:
+    """How a stored number is shown: in national format for the clinic's country ('(617) 555-0142'),
+    international otherwise ('+44 20 7946 0958'); anything unreadable as it was stored."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, region)
+    except phonenumbers.NumberParseException:
+        return e164
+    local = phonenumbers.region_code_for_number(number) == region or number.country_code == (
+        phonenumbers.country_code_for_region(region)
+    )
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if local else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checklists.phones import EXTENSION, UNREADABLE, WRONG_LENGTH, PhoneError, to_e164
+from checklists.phones import EXTENSION, UNREADABLE, WRONG_LENGTH, PhoneError, phone_display, to_e164
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,9 @@ def test_a_number_that_does_not_reach_the_person_directly_is_refused_with_its_re
     with pytest.raises(PhoneError) as refused:
         to_e164(typed, "US")
     assert refused.value.reason == reason
+
+
+def test_a_stored_number_is_shown_as_people_read_it_in_the_clinics_country():
+    assert phone_display("+16175550142", "US") == "(617) 555-0142"
+    assert phone_display("+442079460958", "US") == "+44 20 7946 0958"  # abroad: with its country code
+    assert phone_display("", "US") == ""
