@@ -270,6 +270,18 @@ def test_an_htmx_signoff_answers_with_the_flags_partial(client, case, clinician)
     assert "Sign-off recorded" in content
 
 
+def test_a_refused_htmx_signoff_puts_its_reason_where_focus_goes(client, case, coordinator):
+    client.force_login(coordinator)
+
+    response = client.post(_url("case_signoff_record", case), {"item": "not_an_item"}, HTTP_HX_REQUEST="true")
+
+    content = response.content.decode()
+    assert content.lstrip().startswith('<section id="case-flags"')
+    assert re.search(
+        r'role="alert" tabindex="-1" data-error-summary>Choose which sign-off to record', content
+    )
+
+
 # --- Driver and labs -----------------------------------------------------------------------------
 
 
