@@ -48,6 +48,16 @@ def _shot(page, name: str) -> None:
     check_page(page, name)
 
 
+def _open_link(page, case, day: str = "12", month: str = "March", year: str = "1948") -> None:
+    """The patient opens a fresh link to `case` and gives a date of birth (English pages)."""
+    page.goto(f"/i/{issue(case, load_rule_config())}/")
+    group = page.get_by_role("group", name="Date of birth")
+    group.get_by_label("Day").fill(day)
+    group.get_by_label("Month").select_option(label=month)
+    group.get_by_label("Year").fill(year)
+    page.get_by_role("button", name="Continue").click()
+
+
 def _next(page) -> None:
     page.get_by_role("button", name="Save and continue").click()
 
@@ -209,12 +219,7 @@ def test_a_refused_step_says_so_at_the_top_with_focus_and_links_to_the_field(pho
     _, page = phone_page
     start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=6), dt.time(10, 0), tzinfo=dt.UTC)
     case = store_case(load_rule_config(), "E2E-ERR", start=start)
-    page.goto(f"/i/{issue(case, load_rule_config())}/")
-    group = page.get_by_role("group", name="Date of birth")
-    group.get_by_label("Day").fill("12")
-    group.get_by_label("Month").select_option(label="March")
-    group.get_by_label("Year").fill("1948")
-    page.get_by_role("button", name="Continue").click()
+    _open_link(page, case)
     page.wait_for_url("**/intake/about/")
     page.goto("/intake/medicines/")
 
@@ -236,12 +241,7 @@ def test_a_wrong_date_of_birth_keeps_every_digit_visible_on_a_phone(phone_page):
     _, page = phone_page
     start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=6), dt.time(10, 0), tzinfo=dt.UTC)
     case = store_case(load_rule_config(), "E2E-DOB", start=start)
-    page.goto(f"/i/{issue(case, load_rule_config())}/")
-    group = page.get_by_role("group", name="Date of birth")
-    group.get_by_label("Day").fill("15")
-    group.get_by_label("Month").select_option(label="March")
-    group.get_by_label("Year").fill("1948")
-    page.get_by_role("button", name="Continue").click()
+    _open_link(page, case, day="15")
     page.get_by_text("does not match our records").wait_for()
 
     for label, typed in (("Day", "15"), ("Year", "1948")):
@@ -296,12 +296,7 @@ def test_the_printable_instructions_fit_one_page_in_large_type(phone_page):
             cd.SignOffData("contrast_premedication_prescribed", "dr.kim", timezone.now()),
         ),
     )
-    page.goto(f"/i/{issue(case, load_rule_config())}/")
-    group = page.get_by_role("group", name="Date of birth")
-    group.get_by_label("Day").fill("12")
-    group.get_by_label("Month").select_option(label="March")
-    group.get_by_label("Year").fill("1948")
-    page.get_by_role("button", name="Continue").click()
+    _open_link(page, case)
     page.wait_for_url("**/intake/about/")
     Intake.objects.create(case=case, submitted_at=timezone.now(), medications_complete=True)
     page.goto("/intake/instructions/print/")
