@@ -2,7 +2,8 @@
 defaults.
 
 A git-ignored `.env` beside manage.py (written by `make run` / `make test` with DEBUG=1 and a
-random SECRET_KEY) is read first; real environment variables always win over it.
+random SECRET_KEY) is read first; real environment variables always win over it. As django-environ
+does, a value that starts with `$` names another variable (`\\$` for a literal dollar sign).
 """
 
 from __future__ import annotations
@@ -18,16 +19,28 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
+env.escape_proxy = True
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=False)
+
+def env_flag(name: str, default: bool) -> bool:
+    """A yes/no variable; set but blank counts as unset, so `SECURE_COOKIES=` keeps cookies secure."""
+    return env.bool(name, default=default) if env.str(name, default="").strip() else default
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    """A comma-separated variable, its items stripped (`a.example, b.example`)."""
+    return [item.strip() for item in env.list(name, default=default or []) if item.strip()]
+
+
+DEBUG = env_flag("DEBUG", False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off (for a laptop: set DEBUG=1).")
     SECRET_KEY = "insecure-local-development-key-only"  # noqa: S105 - DEBUG only
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -169,7 +182,7 @@ EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_TLS = env_flag("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PrepDesk <prepdesk@localhost>")
 
 # Background work (emails, reminders) on Django's tasks API: the database backend needs no broker,
@@ -200,8 +213,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+    SESSION_COOKIE_SECURE = env_flag("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_flag("SECURE_COOKIES", True)
 
 LOGGING = {
     "version": 1,
