@@ -41,10 +41,11 @@ def utc_clinic(settings) -> None:
     settings.CLINIC_TIME_ZONE = settings.TIME_ZONE = "UTC"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def compiled_translations(django_db_blocker) -> None:
-    """The Spanish pages need the .mo files, which are build output: compile them once per run."""
-    with django_db_blocker.unblock():
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The Spanish pages need the .mo files, which are build output: compile them once per run, in
+    the main process only, before any xdist worker starts (a worker rewriting a .mo file another
+    one is reading would hand it half a catalogue)."""
+    if not hasattr(session.config, "workerinput"):
         call_command("compile_translations", stdout=io.StringIO())
 
 
