@@ -16,7 +16,6 @@ from checklists.models import Case, Patient, Room
 from checklists.services.imports import cases_import
 
 UTC = dt.UTC
-PASSWORD = "unused-in-tests-1"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -29,10 +28,12 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@clinic.example")
+    # Hashing a password costs a quarter of a second: most tests log in with force_login, so a user
+    # gets an unusable password unless a test that logs in through the page passes one.
     password = factory.LazyAttribute(lambda user: make_password(user.raw_password))
 
     class Params:
-        raw_password = PASSWORD
+        raw_password = None
 
 
 class StaffFactory(UserFactory):
