@@ -401,3 +401,13 @@ def test_days_and_free_time_follow_the_clinic_time_zone(staff_client, config, se
     assert "20:30" in row(dashboard, "EVENING")
     assert "20:30–21:30" in row(schedule, "EVENING")
     assert "Free 08:00–18:00" in schedule.content.decode()
+
+
+def test_cases_on_several_days_share_one_table_with_a_row_per_day(staff_client, config):
+    store(ready_case("MON", at(1, 8)), ready_case("TUE", at(2, 8)), config=config)
+
+    html = staff_client.get("/dashboard/").content.decode()
+    upcoming = html[: html.index('id="unscheduled-heading"')]
+
+    assert upcoming.count("<table") == 1 and upcoming.count("<thead>") == 1  # columns line up
+    assert upcoming.count('class="day-row"') == 2
