@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from checklists import casedata as cd
 from checklists import phones
+from checklists.forms.rows import formset_rows
+from checklists.services.case_page import AllergyRow
 
 YES_NO_UNSURE = [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not sure"))]
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -354,11 +356,8 @@ class AllergiesStepForm(VersionsForm):
         return data
 
     def _listed(self) -> bool:
-        """An allergy kept on the page: a filled line not marked for removal."""
-        return any(
-            data and not data.get("DELETE") and (form.has_changed() or data.get("id"))
-            for form, data in ((f, f.cleaned_data) for f in self.formset.forms)
-        )
+        """An allergy kept on the page: a line the service would keep (`formset_rows`), not removed."""
+        return any(not row.delete for row in formset_rows(self.formset, AllergyRow))
 
 
 # --- Step 4: health questions --------------------------------------------------------------------

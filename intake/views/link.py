@@ -17,10 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from intake import forms, selectors, services
 from intake.models import IntakeLink
+from intake.selectors import SESSION_LANGUAGE, SESSION_LINK, SESSION_VERIFIED
 from intake.views.session import (
-    SESSION_LANGUAGE,
-    SESSION_LINK,
-    SESSION_VERIFIED,
     activate,
     forget,
     language_for,

@@ -27,12 +27,7 @@ from checklists.selectors.catalogue import load_rule_config
 from checklists.services.access_log import access_log_record
 from intake import forms, selectors, services, steps
 from intake.models import IntakeLink
-
-SESSION_LINK, SESSION_VERIFIED, SESSION_LANGUAGE = (
-    selectors.SESSION_LINK,
-    selectors.SESSION_VERIFIED,
-    selectors.SESSION_LANGUAGE,
-)
+from intake.selectors import SESSION_LANGUAGE, SESSION_LINK, SESSION_VERIFIED
 
 
 def language_for(request: HttpRequest, patient=None) -> str:
