@@ -19,3 +19,18 @@ def clinic_time_zone_check(app_configs, **kwargs) -> list[Error]:
             id="checklists.E001",
         )
     ]
+
+
+@register()
+def site_url_check(app_configs, **kwargs) -> list[Error]:
+    """Reminders and digests are written without a request: they can only link where they are told."""
+    if settings.DEBUG or settings.SITE_URL:
+        return []
+    return [
+        Error(
+            "SITE_URL is not set.",
+            hint="Set it to the address patients and staff open PrepDesk at, e.g. "
+            "SITE_URL=https://prep.example-clinic.org (emails link there).",
+            id="checklists.E002",
+        )
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -86,7 +87,7 @@ def appointment_calendar(case, ctx: rules.Context) -> bytes:
     return calendar.to_ical()
 
 
-def staff_calendar(case, ctx: rules.Context) -> bytes:
+def staff_calendar(case, ctx: rules.Context, site: str) -> bytes:
     """An iCalendar file for staff: the procedure slot in its room, the patient and case named,
     arrival and pickup in the description; no patient alarms."""
     timeline = ctx.timeline
@@ -105,7 +106,7 @@ def staff_calendar(case, ctx: rules.Context) -> bytes:
         f"Case {case.reference}. Patient arrives {clock_text(timeline.arrival_at, ctx.tz)}; "
         f"procedure {clock_text(timeline.start, ctx.tz)}–{clock_text(timeline.end, ctx.tz)}; "
         f"driver collects about {clock_text(timeline.pickup_at, ctx.tz)}. "
-        f"Case page: {settings.SITE_URL}/cases/{case.uuid}/",
+        f"Case page: {site}{reverse('checklists:case_detail', args=[case.uuid])}",
     )
     calendar = Calendar()
     calendar.add("prodid", "-//PrepDesk//Staff case slot//EN")

@@ -150,8 +150,10 @@ CLINIC_PHONE_REGION = env.str("CLINIC_PHONE_REGION", default="US")
 CLINIC_NAME = env.str("CLINIC_NAME", default="PrepDesk Spine & IR Clinic")
 # The number a patient is told to call (locked link, last-minute changes); shown as given.
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="+1 555 010 0000")
-# Where the app is reached from outside, for links printed by commands (requests use their own host).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where the app is reached from outside (https://prep.example-clinic.org), for every link PrepDesk
+# prints or emails. Blank: a page uses the host it was asked on, background work the local address
+# (checklists/site.py); required when DEBUG is off (checklists.E002).
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 
 # The patient's intake link: valid to the end of the procedure day, or this many days when the
 # case is not scheduled; locked after this many wrong dates of birth; answers can be changed

@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from checklists.casedata import INTAKE_ANSWERS, IntakeAnswers
@@ -34,6 +35,7 @@ from checklists.services.case_page import (
     medications_save,
 )
 from checklists.services.edits import StaleEdit, case_claim
+from checklists.site import site_url
 from checklists.wording.patient import moment_words
 from intake.models import IntakeLink, IntakeProgress
 from notifications.models import Notification
@@ -125,8 +127,13 @@ class DobResult:
     notices: tuple[int, ...] = ()  # outbox rows planned for the coordinators, to send now
 
 
-def date_of_birth_check(*, link: IntakeLink, date_of_birth: dt.date, now: dt.datetime) -> DobResult:
-    """Compare with the patient's date of birth; the INTAKE_LINK_MAX_ATTEMPTS-th wrong answer locks."""
+def date_of_birth_check(
+    *, link: IntakeLink, date_of_birth: dt.date, now: dt.datetime, site: str = ""
+) -> DobResult:
+    """Compare with the patient's date of birth; the INTAKE_LINK_MAX_ATTEMPTS-th wrong answer locks.
+
+    `site` starts the case link in the coordinators' notice (checklists.site.site_url).
+    """
     limit = settings.INTAKE_LINK_MAX_ATTEMPTS
     with transaction.atomic():
         link = IntakeLink.objects.select_for_update().select_related("case__patient").get(pk=link.pk)
@@ -142,11 +149,11 @@ def date_of_birth_check(*, link: IntakeLink, date_of_birth: dt.date, now: dt.dat
             return DobResult(ok=False, attempts_left=limit - link.failed_attempts)
         link.locked_at = now
         link.save(update_fields=["failed_attempts", "locked_at"])
-        notices = _plan_lock_notices(link, now)
+        notices = _plan_lock_notices(link, now, site or site_url())
     return DobResult(ok=False, locked=True, notices=notices)
 
 
-def _plan_lock_notices(link: IntakeLink, now: dt.datetime) -> tuple[int, ...]:
+def _plan_lock_notices(link: IntakeLink, now: dt.datetime, site: str) -> tuple[int, ...]:
     """One email per coordinator with an address (the outbox keeps one row per recipient)."""
     case = link.case
     coordinators = staff_recipients(COORDINATOR)
@@ -154,7 +161,7 @@ def _plan_lock_notices(link: IntakeLink, now: dt.datetime) -> tuple[int, ...]:
         "case": case,
         "attempts": link.failed_attempts,
         "clinic_name": settings.CLINIC_NAME,
-        "case_url": f"{settings.SITE_URL}/cases/{case.uuid}/",
+        "case_url": f"{site}{reverse('checklists:case_detail', args=[case.uuid])}",
     }
     with translation.override("en"):  # staff pages and emails are in English
         subject = f"Intake link locked: case {case.reference}"

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.template.loader import render_to_string, select_template
 from django.utils import timezone, translation
 
+from checklists.site import site_url
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -26,11 +28,11 @@ class Rendered:
 
 
 def clinic_context() -> dict[str, Any]:
-    """What every message may mention about the clinic (CLINIC_PHONE and SITE_URL are optional)."""
+    """What every message may mention about the clinic (CLINIC_PHONE is optional)."""
     return {
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": getattr(settings, "CLINIC_PHONE", ""),
-        "site_url": getattr(settings, "SITE_URL", "").rstrip("/"),
+        "site_url": site_url(),
     }
 
 

@@ -71,7 +71,7 @@ def _case_extras(case: Case) -> dict:
     site_url = messages.clinic_context()["site_url"]
     return {
         "location": appointment.room.location if appointment is not None else "",
-        "case_url": f"{site_url}{reverse('checklists:case_detail', args=[case.uuid])}" if site_url else "",
+        "case_url": f"{site_url}{reverse('checklists:case_detail', args=[case.uuid])}",
     }
 
 
@@ -157,7 +157,7 @@ def digest_render(
         "case_count": len({entry.case.reference for group in groups for entry in group.entries}),
         "flag_count": sum(group.flag_count for group in groups),
         "overdue": sum(group.overdue for group in groups),
-        "dashboard_url": f"{site_url}{reverse('checklists:dashboard')}" if site_url else "",
+        "dashboard_url": f"{site_url}{reverse('checklists:dashboard')}",
     }
     return messages.render(kind, "en", context, tz)
 

@@ -13,6 +13,7 @@ from checklists.ics import staff_calendar
 from checklists.selectors.cases import case_to_data
 from checklists.selectors.catalogue import load_rule_config
 from checklists.services.access_log import access_log_record
+from checklists.site import site_url
 from checklists.views.common import case_or_404, staff_required
 
 
@@ -52,10 +53,10 @@ def case_ics(request, case_uuid):
     if ctx.timeline is None:
         raise Http404("This case is not scheduled yet.")
     access_log_record(request=request, action="case.ics", case=case)
-    return _ics_response(case, ctx)
+    return _ics_response(case, ctx, site_url(request))
 
 
-def _ics_response(case, ctx: rules.Context) -> HttpResponse:
-    response = HttpResponse(staff_calendar(case, ctx), content_type="text/calendar; charset=utf-8")
+def _ics_response(case, ctx: rules.Context, site: str) -> HttpResponse:
+    response = HttpResponse(staff_calendar(case, ctx, site), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{case.reference}.ics"'
     return response

@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from checklists.site import site_url
 from intake import forms, selectors, services
 from intake.models import IntakeLink
 from intake.selectors import SESSION_LANGUAGE, SESSION_LINK, SESSION_VERIFIED
@@ -75,7 +76,7 @@ def start(request: HttpRequest) -> HttpResponse:
     attempts_left = None
     if request.method == "POST" and form.is_valid():
         result = services.date_of_birth_check(
-            link=link, date_of_birth=form.cleaned_data["date_of_birth"], now=now
+            link=link, date_of_birth=form.cleaned_data["date_of_birth"], now=now, site=site_url(request)
         )
         if result.ok:
             request.session.cycle_key()

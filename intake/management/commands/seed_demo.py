@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -21,6 +20,7 @@ from checklists import demo
 from checklists.management.casefile_command import rule_config
 from checklists.models import Case, Room
 from checklists.services.imports import CaseConflict, cases_import
+from checklists.site import absolute
 from intake.services import intake_link_issue
 
 DEFAULT_PASSWORD = "prepdesk-demo"
@@ -65,7 +65,7 @@ class Command(BaseCommand):
             f"Patient intake link for {case.reference} ({patient.first_name} {patient.last_name}, "
             f"date of birth {patient.date_of_birth:%Y-%m-%d}):"
         )
-        self.stdout.write(f"  {settings.SITE_URL}{reverse('intake:open', args=[token])}")
+        self.stdout.write(f"  {absolute(reverse('intake:open', args=[token]))}")
 
     def _staff(self, password: str) -> None:
         users = get_user_model()
