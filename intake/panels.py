@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from intake import selectors, services
+from notifications.reminder_plan import INVITATION, kind_label
 
 
 def intake_link_panel(request: HttpRequest, case) -> SafeString:
@@ -20,13 +21,19 @@ def intake_link_panel(request: HttpRequest, case) -> SafeString:
     link = selectors.latest_link(case)
     # Progress exists only once a link was opened, so it comes with the link's query.
     progress = getattr(link.case, "intake_progress", None) if link else None
+    outbox = list(selectors.case_outbox(case))
+    # The link and its email are written at the same moment (intake:link_send).
+    invitation = next(
+        (m for m in outbox if link and m.kind == INVITATION and m.planned_at == link.created_at), None
+    )
     context = {
         "case": case,
         "link": link,
         "state": selectors.link_state(link, timezone.now()) if link else None,
         "max_attempts": settings.INTAKE_LINK_MAX_ATTEMPTS,
         "progress": progress,
-        "outbox": list(selectors.case_outbox(case)),
+        "outbox": [(message, kind_label(message.kind)) for message in outbox],
+        "invitation": invitation,
         "has_email": bool(case.patient.email),
         "sent_recently": services.sent_recently(link=link, now=timezone.now()),
     }

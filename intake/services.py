@@ -39,11 +39,10 @@ from checklists.site import site_url
 from checklists.wording.patient import moment_words
 from intake.models import IntakeLink, IntakeProgress
 from notifications.models import Notification
+from notifications.reminder_plan import INVITATION, LINK_LOCKED
 from notifications.selectors import staff_recipients
 from notifications.services import notification_plan, notification_send
 
-INVITATION = "intake_invitation"
-LINK_LOCKED = "link_locked"
 REDACTED = "[link removed from the outbox once sent]"
 
 

@@ -26,6 +26,8 @@ DIGEST_CLINICIAN = "digest_clinician"
 _REMINDER = "reminder_"
 _LAST_DOSE = "last_dose:"
 INTAKE_SUBMITTED = "intake_submitted"  # to each coordinator: the outbox keeps one per recipient
+INVITATION = "intake_invitation"  # sent by staff from the case page, not planned by the sweep
+LINK_LOCKED = "link_locked"  # to each coordinator, when wrong dates of birth lock a link
 OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
 
 
@@ -37,6 +39,26 @@ def reminder_kind(days: int) -> str:
 def last_dose_kind(drug: str) -> str:
     """'last_dose:apixaban': one per held drug, so the outbox keeps one per drug per day."""
     return f"{_LAST_DOSE}{drug}"[:50]
+
+
+_KIND_LABELS = {
+    INVITATION: "Intake link (invitation)",
+    LINK_LOCKED: "Intake link locked (to the coordinator)",
+    INTAKE_SUBMITTED: "Intake submitted (to the coordinator)",
+    DAY_BEFORE: "Day-before instructions",
+    DIGEST_COORDINATOR: "Coordinator digest",
+    DIGEST_CLINICIAN: "Clinician digest",
+}
+
+
+def kind_label(kind: str) -> str:
+    """What a message is, in staff words: 'Reminder: what is missing, 7 days before'."""
+    if kind.startswith(_REMINDER):
+        days = kind.removeprefix(_REMINDER).removesuffix("d")
+        return f"Reminder: what is missing, {days} day{'s' if days != '1' else ''} before"
+    if kind.startswith(_LAST_DOSE):
+        return f"Last dose day: {kind.removeprefix(_LAST_DOSE)}"
+    return _KIND_LABELS.get(kind, kind)
 
 
 def is_planned_kind(kind: str) -> bool:

@@ -342,9 +342,29 @@ def test_the_case_page_shows_the_link_state_and_the_outbox(config, client, staff
     page = client.get(reverse("checklists:case_detail", args=[case.uuid])).content.decode()
 
     assert "<strong>Active</strong> until" in page and "not opened yet" in page
-    assert 'data-kind="intake_invitation"' in page and "margaret@example.org" in page
+    assert 'data-kind="intake_invitation"' in page and "<td>Intake link (invitation)</td>" in page
+    assert "by cora;\n      emailed to margaret@example.org (sent)." in page
     assert ">Sent<" in page
     assert "Send again anyway" in page and "Revoke the link" in page  # sent moments ago: asks first
+
+
+def test_the_case_page_says_a_link_for_reading_out_was_not_emailed_and_lists_the_lock_notice(
+    config, client, staff_user
+):
+    case = store_case(config, start=next_start(), email=None)
+    client.force_login(staff_user)
+    sent = client.post(reverse("intake:link_send", args=[case.uuid]), follow=True).content.decode()
+    token = re.search(r"/i/([\w-]+)/", sent).group(1)  # read out to the patient
+    client.logout()
+    client.get(f"/i/{token}/")
+    _wrong(client, 5)
+
+    client.force_login(staff_user)
+    page = client.get(reverse("checklists:case_detail", args=[case.uuid])).content.decode()
+
+    assert "not emailed: no email address on file, so it is read out to the patient by phone." in page
+    assert "emailed to" not in page and "No messages for this case yet." not in page
+    assert "<td>Intake link locked (to the coordinator)</td><td>cora@clinic.example</td>" in page
 
 
 def test_seed_demo_prints_a_working_patient_link(run_command, client):

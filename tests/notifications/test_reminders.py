@@ -802,3 +802,14 @@ def test_the_day_before_message_gives_premedication_times_only_once_prescribed(n
         "Allergy medicine: prednisone 50 mg by mouth at 22:00 on Sunday 1 November, with a sip of water "
         "even after you have stopped drinking." in bodies["bo@example.org"]
     )
+
+
+def test_the_outbox_names_each_kind_of_message_in_staff_words():
+    assert (
+        reminder_plan.kind_label(reminder_plan.reminder_kind(7)) == "Reminder: what is missing, 7 days before"
+    )
+    assert (
+        reminder_plan.kind_label(reminder_plan.reminder_kind(1)) == "Reminder: what is missing, 1 day before"
+    )
+    assert reminder_plan.kind_label(reminder_plan.last_dose_kind("apixaban")) == "Last dose day: apixaban"
+    assert reminder_plan.kind_label(reminder_plan.DAY_BEFORE) == "Day-before instructions"
