@@ -19,6 +19,7 @@ from icalendar import Alarm, Calendar, Event
 
 from checklists import rules
 from checklists.wording import clock_text
+from checklists.wording.patient import moment_words
 
 # Calendar alarms for a last-dose day ring at this local time (hours-based holds: at the time).
 LAST_DOSE_ALARM_TIME = dt.time(8, 0)
@@ -40,28 +41,36 @@ def appointment_calendar(case, ctx: rules.Context) -> bytes:
     event = Event()
     event.add("uid", f"{case.uuid}@prepdesk")
     event.add("dtstamp", timezone.now())
-    event.add("summary", f"{case.get_kind_display()} at {settings.CLINIC_NAME}")
+    event.add("summary", _("Spine procedure at %(clinic)s") % {"clinic": settings.CLINIC_NAME})
     event.add("dtstart", timeline.arrival_at)
     event.add("dtend", timeline.pickup_at)
     event.add(
         "location", ", ".join(part for part in (room.name, room.location, settings.CLINIC_NAME) if part)
     )
-    local = timezone.localtime
     event.add(
         "description",
-        f"Arrive by {local(timeline.arrival_at):%H:%M}. "
-        f"No food, milk or juice after {local(timeline.food_stop_at):%a %d %b %H:%M}. "
-        "Clear liquids and usual medicines with sips of water until "
-        f"{local(timeline.clear_liquids_stop_at):%H:%M}. "
-        f"Your driver should collect you at about {local(timeline.pickup_at):%H:%M}.",
+        _(
+            "Arrive by %(arrival)s. Stop eating (no food, milk or juice) at %(food)s. Clear liquids and "
+            "your usual medicines with sips of water until %(liquids)s. Your driver should collect you "
+            "at about %(pickup)s."
+        )
+        % {
+            "arrival": clock_text(timeline.arrival_at, ctx.tz),
+            "food": moment_words(timeline.food_stop_at, ctx.tz),
+            "liquids": moment_words(timeline.clear_liquids_stop_at, ctx.tz),
+            "pickup": clock_text(timeline.pickup_at, ctx.tz),
+        },
     )
     event.add_component(
         _alarm(
-            dt.timedelta(days=-1), "Tomorrow: your spine procedure. Check your fasting and medicine times."
+            dt.timedelta(days=-1), _("Tomorrow: your spine procedure. Check your food and medicine times.")
         )
     )
     event.add_component(
-        _alarm(timeline.food_stop_at - timeline.arrival_at, "Stop eating now (clear liquids are still fine).")
+        _alarm(
+            timeline.food_stop_at - timeline.arrival_at,
+            _("Stop eating now. Clear liquids are still fine for a few hours."),
+        )
     )
     for stop in rules.medicine_stops(ctx):
         if stop.last_dose_at is not None:

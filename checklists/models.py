@@ -12,10 +12,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from checklists import casedata, defaults
 from checklists.casedata import DRUG_CLASSES
+from checklists.wording import stamp_text
 
 
 def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -124,7 +126,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.case} in {self.room} at {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.case} in {self.room} at {stamp_text(self.start, timezone.get_current_timezone())}"
 
 
 class Drug(models.Model):
@@ -415,4 +417,4 @@ class AccessLog(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action}"
+        return f"{stamp_text(self.at, timezone.get_current_timezone())} {self.user} {self.action}"

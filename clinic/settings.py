@@ -145,6 +145,8 @@ USE_I18N = True
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The clinic's date and time style per language: named formats the templates use (|date:"SHORT_DATE_FORMAT").
+FORMAT_MODULE_PATH = ["clinic.formats"]
 # Region for phone numbers written without a +country code.
 CLINIC_PHONE_REGION = env.str("CLINIC_PHONE_REGION", default="US")
 CLINIC_NAME = env.str("CLINIC_NAME", default="PrepDesk Spine & IR Clinic")

@@ -8,9 +8,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from checklists.models import Case
+from checklists.wording import stamp_text
 
 
 class IntakeLink(models.Model):
@@ -44,7 +46,8 @@ class IntakeLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Intake link for {self.case} (created {self.created_at:%Y-%m-%d %H:%M})"
+        created = stamp_text(self.created_at, timezone.get_current_timezone())
+        return f"Intake link for {self.case} (created {created})"
 
 
 class IntakeProgress(models.Model):

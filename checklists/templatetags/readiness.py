@@ -15,10 +15,10 @@ register = template.Library()
 
 @register.filter
 def due_text(due: dt.datetime | None) -> str:
-    """'Mon 30 Nov 09:00', or for a midnight deadline 'before Mon 30 Nov begins' (never a bare 00:00)."""
+    """'Mon 30 Nov 2026 09:00', or for a midnight deadline 'before Mon 30 Nov 2026 begins' (never 00:00)."""
     if due is None:
         return ""
-    return wording.due_text(due, timezone.get_current_timezone(), year=False)
+    return wording.due_text(due, timezone.get_current_timezone())
 
 
 @register.filter

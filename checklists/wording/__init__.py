@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+# The staff style in Django's date-format syntax, for templates: clinic/formats/<language>/formats.py
+# names them SHORT_DATE_FORMAT, SHORT_DATETIME_FORMAT and TIME_FORMAT, and a test holds the
+# functions below to the same output.
+DAY_FORMAT = "D j M Y"
+MOMENT_FORMAT = "D j M Y H:i"
+CLOCK_FORMAT = "H:i"
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -42,13 +48,11 @@ def due_text(due: dt.datetime, tz: dt.tzinfo, *, year: bool = True) -> str:
 
 
 def stamp_text(moment: dt.datetime, tz: dt.tzinfo) -> str:
-    """'Tue 01 Dec 2026 09:00': when something was saved or booked (refusals name it)."""
+    """'Tue 1 Dec 2026 09:00': when something was saved or booked (refusals name it), midnight as 00:00."""
     local = moment.astimezone(tz)
-    return (
-        f"{DAY_NAMES[local.weekday()]} {local:%d} {MONTH_NAMES[local.month - 1]} {local.year} {local:%H:%M}"
-    )
+    return f"{day_text(local.date())} {local:%H:%M}"
 
 
 def slot_text(start: dt.datetime, end: dt.datetime, tz: dt.tzinfo) -> str:
-    """'Tue 01 Dec 2026 09:00–11:00': a booked slot."""
+    """'Tue 1 Dec 2026 09:00–11:00': a booked slot."""
     return f"{stamp_text(start, tz)}–{clock_text(end, tz)}"

@@ -9,14 +9,13 @@ import datetime as dt
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from checklists.wording import clock_text
 
 
 def day_words(day: dt.date) -> str:
-    """'Tuesday 24 November' / 'martes 24 de noviembre'."""
-    return date_format(day, pgettext("patient day, Django date format", "l j F"))
+    """'Tuesday 24 November' / 'martes 24 de noviembre' (the clinic's MONTH_DAY_FORMAT)."""
+    return date_format(day, "MONTH_DAY_FORMAT")
 
 
 def moment_words(moment: dt.datetime, tz: dt.tzinfo) -> str:

@@ -7,14 +7,11 @@ import datetime as dt
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from icalendar import Alarm, Calendar, vText
 
 from checklists import rules
 from checklists.ics import appointment_calendar
 from checklists.selectors.cases import case_to_data
-from checklists.wording import clock_text
 from checklists.wording.patient import day_words, moment_words
 from intake import services
 from intake.steps import instructions_context
@@ -65,33 +62,8 @@ def instructions_print(request: HttpRequest, p: PatientSession) -> HttpResponse:
 def calendar(request: HttpRequest, p: PatientSession) -> HttpResponse:
     """The appointment for the patient's calendar, worded in their language."""
     ctx = rules.build_context(case_to_data(p.case), p.config, p.now)
-    timeline = ctx.timeline
-    if timeline is None:
+    if ctx.timeline is None:
         raise Http404("Not scheduled.")
-    ical = Calendar.from_ical(appointment_calendar(p.case, ctx))
-    tz = p.config.time_zone
-    for event in ical.walk("VEVENT"):
-        event["summary"] = vText(_("Spine procedure at %(clinic)s") % {"clinic": settings.CLINIC_NAME})
-        event["description"] = vText(
-            _(
-                "Arrive by %(arrival)s. Stop eating (no food, milk or juice) at %(food)s. Clear liquids and "
-                "your usual medicines with sips of water until %(liquids)s. Your driver should collect you "
-                "at about %(pickup)s."
-            )
-            % {
-                "arrival": clock_text(timeline.arrival_at, tz),
-                "food": moment_words(timeline.food_stop_at, tz),
-                "liquids": moment_words(timeline.clear_liquids_stop_at, tz),
-                "pickup": clock_text(timeline.pickup_at, tz),
-            }
-        )
-        texts = [
-            _("Tomorrow: your spine procedure. Check your food and medicine times."),
-            _("Stop eating now. Clear liquids are still fine for a few hours."),
-        ]
-        for alarm, text in zip(event.walk("VALARM"), texts, strict=False):
-            if isinstance(alarm, Alarm):
-                alarm["description"] = vText(text)
-    response = HttpResponse(ical.to_ical(), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(appointment_calendar(p.case, ctx), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
     return response

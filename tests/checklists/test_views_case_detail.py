@@ -640,7 +640,7 @@ def test_a_midnight_deadline_is_written_so_it_cannot_be_misread(client, case, co
     content = _page(client, case).content.decode()
 
     last_day = case.appointment.start.date() - dt.timedelta(days=4)  # apixaban, no eGFR: 3 whole days
-    assert f"due before {last_day:%a} {last_day.day} {last_day:%b} begins" in content
+    assert f"due before {last_day:%a} {last_day.day} {last_day:%b} {last_day.year} begins" in content
     assert " 00:00" not in content
 
 

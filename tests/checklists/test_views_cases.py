@@ -109,7 +109,7 @@ def test_an_overlapping_slot_is_refused_naming_the_other_cases_time(client, coor
     response = client.post("/cases/new/", form_data(room, start="2026-12-01T10:00", last_name="Other"))
 
     assert response.status_code == 200
-    assert "IR Suite 1 is already booked Tue 01 Dec 2026 09:00–11:00 (FIRST)" in response.content.decode()
+    assert "IR Suite 1 is already booked Tue 1 Dec 2026 09:00–11:00 (FIRST)" in response.content.decode()
     # ... at the top of the page too, above the form, linked to the start time.
     page = response.content.decode()
     summary = page[page.index("data-error-summary") : page.index('id="case-form"')]

@@ -136,7 +136,7 @@ def test_an_upcoming_case_shows_its_readiness_counts_and_most_urgent_flag(staff_
     # The blocker due first: without an eGFR apixaban stops after Saturday; six blockers, two warnings.
     assert 'data-flag-code="ANTICOAGULANT_HOLD_PLAN"' in html
     assert "<strong>Blood thinner: hold plan needed</strong>" in html  # in words; the code in small print
-    assert "Clinician" in html and "due before Sat 7 Mar begins" in html
+    assert "Clinician" in html and "due before Sat 7 Mar 2026 begins" in html
     assert re.findall(r'<td class="text-end">(\d+)</td>', html) == ["6", "2"]
     assert "Wednesday 11 March 2026" in response.content.decode()  # the day heading
 

@@ -49,12 +49,12 @@ def test_the_sheet_prints_the_engines_times_in_the_clinic_time_zone(client, coor
         body = client.get(f"/cases/{case.uuid}/sheet/").content.decode()
 
     assert '<td data-sheet="arrival">07:30</td>' in body
-    assert '<td data-sheet="food-stop">Mon 7 Dec 00:30</td>' in body
-    assert '<td data-sheet="clear-liquids">Mon 7 Dec 02:30</td>' in body
+    assert '<td data-sheet="food-stop">Mon 7 Dec 2026 00:30</td>' in body
+    assert '<td data-sheet="clear-liquids">Mon 7 Dec 2026 02:30</td>' in body
     assert '<td data-sheet="pickup">12:30</td>' in body  # end 10:30 + 2 h lying flat
     # No plan approved yet: the sheet says so rather than a date the patient was never given.
     assert "Eliquis 5mg (apixaban):\n        <strong>plan not yet approved</strong>" in body
-    assert '<li data-sheet="premed">Sun 6 Dec 19:30 — prednisone 50 mg by mouth</li>' in body
+    assert '<li data-sheet="premed">Sun 6 Dec 2026 19:30 — prednisone 50 mg by mouth</li>' in body
     assert "Contrast premedication (not yet prescribed)" in body
     assert "Bo Lee" in body and "Not yet confirmed" in body
     assert AccessLog.objects.filter(case=case, action="case.sheet").exists()
@@ -85,7 +85,7 @@ def test_the_sheet_prints_the_approved_plan_and_allergy_categories_as_words(clie
         body = " ".join(client.get(f"/cases/{case.uuid}/sheet/").content.decode().split())
 
     # Apixaban with no eGFR on file: 3 days' hold, so the last dose is on Thursday 3 December.
-    assert "Eliquis 5mg (apixaban): last dose Thu 3 Dec (approved)" in body
+    assert "Eliquis 5mg (apixaban): last dose Thu 3 Dec 2026 (approved)" in body
     assert '<li data-sheet="allergy"><strong>Iodinated contrast</strong>: iohexol — hives' in body
     assert "Iodinatedcontrast" not in body
 

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
+from icalendar import Calendar
 
 from checklists import casedata as cd
 from checklists import rules
@@ -581,6 +582,11 @@ def test_the_printable_instructions_and_the_calendar_file(client, config):
     body = response.content.decode()
     assert "BEGIN:VCALENDAR" in body and "Procedimiento de columna en" in body
     assert "BEGIN:VALARM" in body and f"{case.uuid}@prepdesk" in body
+    event = Calendar.from_ical(response.content).walk("VEVENT")[0]
+    texts = [str(event["description"])] + [str(alarm["description"]) for alarm in event.walk("VALARM")]
+    assert texts[0].startswith("Llegue antes de las") and re.search(r"\d\d:\d\d del \w+ \d+ de \w+", texts[0])
+    assert "Mañana: su procedimiento de columna" in texts[1] and "Última dosis de Plavix 75mg" in texts[3]
+    assert not [text for text in texts if re.search(r"\b(Arrive|Stop|Tomorrow|Last dose|your)\b", text)]
 
 
 def test_an_unscheduled_case_has_no_times_yet_and_no_calendar_file(client, config):

@@ -314,7 +314,7 @@ def test_the_seven_day_reminder_names_exactly_what_the_patient_still_owes(new_yo
     assert "Please tell us who will drive you home." in message.body
     assert "medicines is complete" not in message.body  # only what is actually missing
     assert "Monday 2 November 2026 at 09:00" in message.body
-    assert "Please do this by Friday 30 October, 10:00." in message.body  # 72 h before, in EDT
+    assert "Please do this by 10:00 on Friday 30 October." in message.body  # 72 h before, in EDT
     html = message.alternatives[0]
     assert html.mimetype == "text/html" and "not finished yet" in html.content
     [row] = rows()
@@ -657,7 +657,7 @@ def test_the_coordinator_digest_groups_not_ready_cases_by_owner_and_marks_what_i
 
     [digest] = [m for m in mail.outbox if m.to == ["coord.a@clinic.example"] and "digest" in m.subject]
     body = digest.body
-    assert digest.subject == "PrepDesk digest: 2 cases not ready by Thu 5 Nov"
+    assert digest.subject == "PrepDesk digest: 2 cases not ready by Thu 5 Nov 2026"
     patient, coordinator, clinician = (
         body.split("== Patient")[1].split("== Coordinator")[0],
         body.split("== Coordinator")[1].split("== Clinician")[0],
