@@ -97,8 +97,11 @@ RESEND_ASKS_WITHIN = dt.timedelta(minutes=5)
 
 
 def sent_recently(*, link: IntakeLink | None, now: dt.datetime) -> bool:
-    """Whether `link` (the case's latest) is still working and was sent only moments ago."""
-    if link is None or link.revoked_at is not None or now - link.created_at >= RESEND_ASKS_WITHIN:
+    """Whether `link` (the case's latest) is still working and a person sent it only moments ago
+    (a link a command printed, as the demo's, reached no patient)."""
+    if link is None or link.revoked_at is not None or link.created_by_id is None:
+        return False
+    if now - link.created_at >= RESEND_ASKS_WITHIN:
         return False
     return link.case.status not in (Case.Status.CANCELLED, Case.Status.COMPLETED)
 

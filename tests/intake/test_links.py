@@ -294,6 +294,19 @@ def test_refreshing_the_sent_page_sends_nothing_and_a_quick_second_send_asks_fir
     assert len(mail.outbox) == 2 and IntakeLink.objects.filter(revoked_at__isnull=True).count() == 1
 
 
+def test_a_link_a_command_printed_moments_ago_is_replaced_without_asking(config, client, staff_user):
+    case = store_case(config, start=next_start())
+    issue(case, config)  # as seed_demo does: printed in a terminal, never sent to the patient
+    client.force_login(staff_user)
+
+    page = client.get(reverse("checklists:case_detail", args=[case.uuid])).content.decode()
+    client.post(reverse("intake:link_send", args=[case.uuid]))
+
+    assert "by a command;\n      not emailed." in page
+    assert "Send a new link" in page and "Send again anyway" not in page
+    assert len(mail.outbox) == 1
+
+
 def test_staff_revoke_the_link_from_the_case_page(config, client, staff_user):
     case = store_case(config, start=next_start())
     token = issue(case, config)
