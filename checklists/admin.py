@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from checklists import models
+from checklists.audit_csv import access_log_rows, csv_lines
 from checklists.selectors.catalogue import load_rule_config, unrecognised_medication_names
 from checklists.services.catalogue import drug_name_add
 
@@ -21,8 +26,26 @@ class RoomAdmin(SimpleHistoryAdmin):
     search_fields = ("name", "location")
 
 
+class NoDeleteMixin:
+    """Patient data is never hard-deleted from the admin: a case is cancelled (archived) instead,
+    so its history and access log keep something to point at."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyMixin(NoDeleteMixin):
+    """An audit record: looked at and filtered, never added or changed."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(models.Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ("last_name", "first_name", "date_of_birth", "sex", "phone", "email", "language")
     list_filter = ("sex", "language")
     search_fields = ("last_name", "first_name", "email", "phone")
@@ -51,7 +74,7 @@ class SignOffInline(admin.TabularInline):
 
 
 @admin.register(models.Case)
-class CaseAdmin(SimpleHistoryAdmin):
+class CaseAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_display = (
         "reference",
         "patient",
@@ -221,6 +244,65 @@ class PremedicationStepAdmin(SimpleHistoryAdmin):
     list_display = ("position", "drug", "hours_before_start")
     list_editable = ("drug", "hours_before_start")
     list_display_links = ("position",)
+
+
+class AccessLogExportForm(forms.Form):
+    from_day = forms.DateField(label="From")
+    to_day = forms.DateField(label="To")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("from_day") and data.get("to_day") and data["to_day"] < data["from_day"]:
+            self.add_error("to_day", "The last day is before the first.")
+        return data
+
+
+@admin.register(models.AccessLog)
+class AccessLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Who viewed which patient's data: filter by user, case, action and day; export a range."""
+
+    list_display = ("at", "user", "action", "case_reference", "patient_name", "ip", "path")
+    list_filter = ("action", ("user", admin.RelatedOnlyFieldListFilter), "at")
+    search_fields = ("case_reference", "patient_name", "user__username", "path")
+    date_hierarchy = "at"
+    list_select_related = ("user",)
+    change_list_template = "admin/checklists/accesslog/change_list.html"
+
+    def get_urls(self):
+        own = [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="checklists_accesslog_export",
+            )
+        ]
+        return own + super().get_urls()
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The rows of the days from..to (both included, the clinic's days) as CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = AccessLogExportForm({"from_day": request.GET.get("from"), "to_day": request.GET.get("to")})
+        if not form.is_valid():
+            problems = "; ".join(
+                f"{form.fields[name].label if name in form.fields else 'Dates'}: {' '.join(errs)}"
+                for name, errs in form.errors.items()
+            )
+            messages.error(request, f"Export: {problems}")
+            return redirect("admin:checklists_accesslog_changelist")
+        tz = timezone.get_current_timezone()
+        first, last = form.cleaned_data["from_day"], form.cleaned_data["to_day"]
+        since = dt.datetime.combine(first, dt.time(0), tzinfo=tz)
+        until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+        rows = (
+            models.AccessLog.objects.filter(at__gte=since, at__lt=until)
+            .select_related("user")
+            .order_by("at", "pk")
+            .iterator(chunk_size=2000)
+        )
+        response = StreamingHttpResponse(csv_lines(access_log_rows(rows, tz)), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="access-log-{first}-to-{last}.csv"'
+        return response
 
 
 admin.site.site_header = "PrepDesk administration"

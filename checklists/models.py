@@ -402,14 +402,20 @@ class PremedicationStep(models.Model):
 
 
 class AccessLog(models.Model):
-    """Who looked at which patient's data, and when (PRODUCT.md: every view is logged)."""
+    """Who looked at which patient's data, and when (PRODUCT.md: every view is logged).
+
+    The case's reference and the patient's name are copied in, so a row still says whose data it
+    was if the case is ever removed (the link to the case then goes empty, never dangling).
+    """
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="access_logs"
     )
-    action = models.CharField(max_length=50, help_text="e.g. case.view, case.sheet, dashboard")
+    case_reference = models.CharField(max_length=casedata.REFERENCE_MAX, blank=True, db_index=True)
+    patient_name = models.CharField(max_length=2 * casedata.NAME_MAX + 2, blank=True)
+    action = models.CharField(max_length=80, help_text="e.g. case.view, case.sheet, dashboard")
     path = models.CharField(max_length=500)
     ip = models.GenericIPAddressField(null=True, blank=True)
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from checklists.models import (
-    AccessLog,
-    Case,
-)
+from checklists.models import AccessLog, Case, Patient
 
 
-def access_log_record(*, request, action: str, case: Case | None = None) -> None:
-    """Record that a staff member viewed patient data (PRODUCT.md non-negotiable)."""
+def access_log_record(
+    *, request, action: str, case: Case | None = None, patient: Patient | None = None
+) -> None:
+    """Record that someone viewed patient data; the case's reference and the patient's name are
+    copied, so the row keeps saying whose data it was."""
+    patient = patient or (case.patient if case is not None else None)
     AccessLog.objects.create(
         user=request.user if request.user.is_authenticated else None,
         case=case,
+        case_reference=case.reference if case is not None else "",
+        patient_name=f"{patient.last_name}, {patient.first_name}" if patient is not None else "",
         action=action,
         path=request.get_full_path()[:500],
         ip=request.META.get("REMOTE_ADDR") or None,

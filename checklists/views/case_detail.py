@@ -45,7 +45,7 @@ from checklists.forms.rows import formset_initial, formset_rows
 from checklists.models import Case
 from checklists.selectors import cases
 from checklists.selectors.catalogue import load_rule_config
-from checklists.services import access_log, case_page, catalogue, edits, signoffs
+from checklists.services import case_page, catalogue, edits, signoffs
 from checklists.views.common import staff_required
 
 PAGE = "checklists/case_detail/page.html"
@@ -317,7 +317,6 @@ def _rerender(request: HttpRequest, case_uuid: UUID, config: RuleConfig, **bound
     """The page again with a bound form and its errors; re-read, as a refused edit may have
     changed the in-memory case before it rolled back."""
     case = _case(case_uuid)
-    access_log.access_log_record(request=request, action="case.view", case=case)
     return render(request, PAGE, _page_context(request, case, config, **bound))
 
 
@@ -343,7 +342,6 @@ def _done(request: HttpRequest, case: Case, message: str, anchor: str = "") -> H
 def case_detail(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     config = load_rule_config()
     case = _case(case_uuid)
-    access_log.access_log_record(request=request, action="case.view", case=case)
     return render(request, PAGE, _page_context(request, case, config))
 
 

@@ -14,7 +14,7 @@ from checklists import rules
 from checklists.forms.cases import CaseForm
 from checklists.models import Case
 from checklists.selectors.catalogue import load_rule_config
-from checklists.services import access_log, booking, cases, edits
+from checklists.services import booking, cases, edits
 from checklists.views.common import case_or_404, staff_required
 
 
@@ -83,7 +83,6 @@ def case_edit(request, case_uuid):
     if case.status == Case.Status.CANCELLED:
         messages.error(request, "This case is cancelled and can no longer be edited.")
         return redirect("checklists:case_detail", case_uuid=case.uuid)
-    access_log.access_log_record(request=request, action="case.edit", case=case)
     config = load_rule_config()
     form = CaseForm(
         request.POST or None,

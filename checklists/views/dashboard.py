@@ -14,7 +14,6 @@ from checklists.forms.dashboard import DashboardFilterForm, DayViewDateForm
 from checklists.permissions import CLINICIAN, COORDINATOR, has_role
 from checklists.selectors.catalogue import load_rule_config
 from checklists.selectors.dashboard import dashboard_rows, room_days
-from checklists.services.access_log import access_log_record
 from checklists.views.common import StaffRequiredMixin
 
 PAGE_SIZE = 50
@@ -35,7 +34,6 @@ class DashboardView(StaffRequiredMixin, TemplateView):
         upcoming, unscheduled = dashboard_rows(
             filters=filters, as_of=timezone.now(), config=load_rule_config()
         )
-        access_log_record(request=request, action="dashboard")
         return self.render_to_response(
             self.get_context_data(
                 form=form,
@@ -58,7 +56,6 @@ class DayView(StaffRequiredMixin, TemplateView):
         if query.errors:
             messages.warning(request, "That date could not be read (use YYYY-MM-DD); showing today.")
         rooms = room_days(day=day, as_of=timezone.now(), config=load_rule_config())
-        access_log_record(request=request, action="schedule")
         return self.render_to_response(
             self.get_context_data(
                 day=day,

@@ -12,7 +12,6 @@ from checklists.casedata import ALLERGY_CATEGORY_LABELS
 from checklists.ics import staff_calendar
 from checklists.selectors.cases import case_to_data
 from checklists.selectors.catalogue import load_rule_config
-from checklists.services.access_log import access_log_record
 from checklists.site import site_url
 from checklists.views.common import case_or_404, staff_required
 
@@ -42,7 +41,6 @@ def _sheet_context(case) -> dict:
 @staff_required
 def case_sheet(request, case_uuid):
     case = case_or_404(case_uuid)
-    access_log_record(request=request, action="case.sheet", case=case)
     return render(request, "checklists/sheet/sheet.html", _sheet_context(case))
 
 
@@ -52,7 +50,6 @@ def case_ics(request, case_uuid):
     ctx = rules.build_context(case_to_data(case), load_rule_config(), timezone.now())
     if ctx.timeline is None:
         raise Http404("This case is not scheduled yet.")
-    access_log_record(request=request, action="case.ics", case=case)
     return _ics_response(case, ctx, site_url(request))
 
 

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from checklists.models import Case
 from checklists.selectors.catalogue import load_rule_config
-from checklists.services.access_log import access_log_record
 from checklists.site import absolute
 from checklists.views.common import staff_required
 from checklists.wording.patient import moment_words
@@ -71,7 +70,6 @@ def link_send(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
         return _back(case)
     url = absolute(reverse("intake:open", args=[token]), request)
     result = services.invitation_send(case=case, link=link, url=url, token=token, now=now, config=config)
-    access_log_record(request=request, action="intake.link_send", case=case)
     # Held for the one page that shows it, and dropped there (the session is server-side).
     request.session[SHOWN_LINK] = {
         "case": str(case.uuid),

@@ -172,10 +172,11 @@ def test_the_case_page_costs_the_same_queries_for_one_medicine_or_twenty(
     _page(client, case)  # warm the session
 
     # session, user, groups (staff check), rule data 4, the case 6 (one-to-ones joined, medicines,
-    # allergies, labs, active and all sign-offs), access log, groups once for every permission check
-    # on the page, session save 3 (savepoint, update, release).
-    # 18 for the case page itself, 2 for its intake link panel (link with progress, outbox).
-    with django_assert_num_queries(20):
+    # allergies, labs, active and all sign-offs), access log 2 (the case's reference and patient,
+    # the row), groups once for every permission check on the page, session save 3 (savepoint,
+    # update, release). 19 for the case page itself, 2 for its intake link panel (link with
+    # progress, outbox).
+    with django_assert_num_queries(21):
         response = _page(client, case)
 
     assert len(response.context["readings"]) == count
