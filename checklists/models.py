@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -421,6 +422,23 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
+        # Append-only on PostgreSQL: the database itself refuses to delete a row or change what it
+        # says. The one change allowed is the link to a case or user going empty when that row is
+        # removed (on_delete=SET_NULL); the copied reference and name keep saying whose data it was.
+        triggers = [
+            pgtrigger.Protect(name="access_log_no_delete", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="access_log_no_update",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    "(ROW(OLD.id, OLD.at, OLD.case_reference, OLD.patient_name, OLD.action, OLD.path, OLD.ip)"
+                    " IS DISTINCT FROM "
+                    "ROW(NEW.id, NEW.at, NEW.case_reference, NEW.patient_name, NEW.action, NEW.path, NEW.ip)"
+                    " OR (NEW.case_id IS NOT NULL AND NEW.case_id IS DISTINCT FROM OLD.case_id)"
+                    " OR (NEW.user_id IS NOT NULL AND NEW.user_id IS DISTINCT FROM OLD.user_id))"
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{stamp_text(self.at, timezone.get_current_timezone())} {self.user} {self.action}"

@@ -9,6 +9,7 @@ import io
 
 import pytest
 import time_machine
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from checklists.audit_csv import neutralised
@@ -143,3 +144,27 @@ def test_an_export_without_a_readable_range_says_which_date_is_wrong(admin_clien
 def test_a_cell_a_spreadsheet_would_run_is_written_as_text(cell):
     assert neutralised(cell) == f"'{cell}"
     assert neutralised("Lee, Ann") == "Lee, Ann"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the append-only trigger exists only on PostgreSQL"
+)
+def test_postgresql_itself_refuses_to_change_or_delete_an_access_log_row(client, coordinator, case):
+    """Runs when DATABASE_URL points at PostgreSQL (CI does): SQL behind the app's back cannot
+    rewrite or remove the trail; removing the case only empties the row's link to it."""
+    client.force_login(coordinator)
+    client.get(reverse("checklists:case_detail", args=[case.uuid]))
+    row = AccessLog.objects.get()
+
+    for change in (
+        lambda: AccessLog.objects.filter(pk=row.pk).update(action="nothing to see"),
+        lambda: AccessLog.objects.filter(pk=row.pk).update(patient_name=""),
+        lambda: AccessLog.objects.filter(pk=row.pk).delete(),
+    ):
+        with pytest.raises(DatabaseError, match="pgtrigger: Cannot"), transaction.atomic():
+            change()
+
+    Case.objects.filter(pk=case.pk).delete()
+    assert AccessLog.objects.filter(
+        pk=row.pk, case=None, action="case.view", patient_name="Lee, Ann"
+    ).exists()
