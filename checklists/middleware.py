@@ -1,4 +1,6 @@
-"""Every staff view of patient data lands in the access log: one mechanism, keyed on the URL.
+"""What every answer of the app gets: not kept by any cache, and its access logged.
+
+Every staff view of patient data lands in the access log: one mechanism, keyed on the URL.
 
 A staff URL naming a case (`<uuid:case_uuid>`, the htmx actions included), the pages listing many
 patients, and the admin's lists, pages and histories of patient data are logged once their answer
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 from checklists.models import Case, Patient
 from checklists.services.access_log import access_log_record
@@ -44,6 +47,20 @@ ADMIN_MODELS = frozenset(
     }
 )
 ADMIN_PAGES = {"changelist": "list", "change": "view", "history": "history"}
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store, private` on every page and file the app writes (static files are
+    answered before this by whitenoise): nearly all of them carry patient data, and a shared
+    computer's browser cache or a proxy must keep none of it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class AccessLogMiddleware:
