@@ -7,6 +7,7 @@ and `rules` evaluates them, so a file and a stored case are judged by exactly th
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field, fields
 
 # Spinal order; the position in this tuple is how levels are sorted everywhere.
@@ -116,6 +117,44 @@ EMAIL_MAX = 254
 PHONE_INPUT_MAX = 50  # before parsing; E.164 itself is at most 16 characters
 REFERENCE_MAX = 64
 LEVELS_MAX = 6
+
+
+def hidden_character(text: str) -> str:
+    """'' for plain text, else the first invisible character as 'U+202E': a bidirectional override,
+    a zero-width space or a control character would make a name or note read differently on
+    screen from what is stored (line breaks and tabs are fine)."""
+    for char in text:
+        if char in "\n\r\t":
+            continue
+        if unicodedata.category(char) in ("Cc", "Cf"):
+            return f"U+{ord(char):04X}"
+    return ""
+
+
+# The days an appointment may fall on, seen from today: history imports reach this far back,
+# bookings this far ahead. Beyond that a date is a typo (or hostile), never a plan.
+APPOINTMENT_YEARS_BACK = 10
+APPOINTMENT_YEARS_AHEAD = 5
+
+
+def appointment_window(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day an appointment may fall on, seen from `today`."""
+    return _years_from(today, -APPOINTMENT_YEARS_BACK), _years_from(today, APPOINTMENT_YEARS_AHEAD)
+
+
+def outside_appointment_window(day: dt.date, today: dt.date) -> str:
+    """'' for a day in the window, else what is wrong: 'must be between 2016-11-22 and 2031-11-22'."""
+    first, last = appointment_window(today)
+    if first <= day <= last:
+        return ""
+    return f"must be between {first.isoformat()} and {last.isoformat()}"
+
+
+def _years_from(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
 
 
 # Each flag code in words, for staff pages (the code itself is the stable id READINESS.md defines).

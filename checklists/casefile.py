@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,8 @@ from checklists.casedata import (
     PatientData,
     ProcedureData,
     SignOffData,
+    hidden_character,
+    outside_appointment_window,
     sort_levels,
 )
 
@@ -76,7 +79,16 @@ class CaseFileError(ValueError):
         self.message = message
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return _printable(text)
+
+
+def _printable(text: str) -> str:
+    """Control and invisible formatting characters (a NUL, a right-to-left override) written as
+    \\uXXXX, so the one-line error cannot rewrite or hide itself on a terminal."""
+    return "".join(
+        f"\\u{ord(char):04x}" if unicodedata.category(char) in ("Cc", "Cf") else char for char in text
+    )
 
 
 class _JSONObject(dict):
@@ -115,6 +127,8 @@ def read_case_file(
         ) from exc
     except RecursionError as exc:
         raise CaseFileError("", f"{path}: invalid JSON: nested too deeply") from exc
+    except ValueError as exc:  # a number of thousands of digits (Python refuses to convert it)
+        raise CaseFileError("", f"{path}: invalid JSON: a number is far too long") from exc
     return parse_case_document(doc, as_of=as_of, time_zone=time_zone, phone_region=phone_region)
 
 
@@ -152,6 +166,7 @@ class _Reader:
 
     def __init__(self, *, as_of: dt.datetime, time_zone: dt.tzinfo, phone_region: str) -> None:
         self.today = as_of.astimezone(time_zone).date()  # the clinic's date at as_of
+        self.time_zone = time_zone
         self.phone_region = phone_region
         self.references: dict[str, str] = {}  # reference -> path of the case that has it
         self.case_path = ""
@@ -271,6 +286,9 @@ class _Reader:
             {"start": _datetime, "room": _text(ROOM_MAX, required=True)},
             required=("start", "room"),
         )
+        problem = outside_appointment_window(values["start"].astimezone(self.time_zone).date(), self.today)
+        if problem:
+            raise CaseFileError(_join(path, "start"), problem)
         return AppointmentData(**values)
 
     def medication(self, value: Any, path: str) -> MedicationData:
@@ -451,6 +469,11 @@ def _text(max_length: int, *, required: bool = False) -> Callable[[Any, str], st
         if "\x00" in text:
             # PostgreSQL text cannot store NUL; fail here rather than mid-import.
             raise CaseFileError(path, "must not contain NUL characters")
+        hidden = hidden_character(text)
+        if hidden:
+            raise CaseFileError(
+                path, f"contains an invisible character ({hidden}) that changes how text reads"
+            )
         return text
 
     return parse

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from checklists import casedata as cd
 from checklists import phones
 from checklists.forms.rows import formset_rows
+from checklists.forms.text import PlainTextForm
 from checklists.services.case_page import AllergyRow
 
 YES_NO_UNSURE = [("yes", _("Yes")), ("no", _("No")), ("unsure", _("Not sure"))]
@@ -61,7 +62,7 @@ def patient_phone(value: str) -> str:
         raise ValidationError(message, code="phone") from exc
 
 
-class VersionsForm(forms.Form):
+class VersionsForm(PlainTextForm):
     """The versions the page was read at; every step form includes these."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
@@ -71,7 +72,7 @@ class VersionsForm(forms.Form):
 # --- Date of birth -------------------------------------------------------------------------------
 
 
-class DateOfBirthForm(forms.Form):
+class DateOfBirthForm(PlainTextForm):
     """Day, month (by name) and year: easier than a calendar picker for a date decades ago."""
 
     day = forms.IntegerField(label=_("Day"), min_value=1, max_value=31)
@@ -156,7 +157,7 @@ class DetailsForm(VersionsForm):
 # --- Step 2: medicines ---------------------------------------------------------------------------
 
 
-class MedicationForm(forms.Form):
+class MedicationForm(PlainTextForm):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(
         label=_("Medicine name"),
@@ -286,7 +287,7 @@ SEVERITIES = [
 ]
 
 
-class AllergyForm(forms.Form):
+class AllergyForm(PlainTextForm):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     category = forms.ChoiceField(label=_("Allergic to"), choices=ALLERGY_CATEGORIES, required=False)
     substance = forms.CharField(

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from checklists import casedata as cd
 from checklists.forms.answers import bool_for
+from checklists.forms.text import PlainTextForm
 from checklists.models import Allergy, Intake, LabResult
 from checklists.phones import phone_e164
 from checklists.services.case_page import NKA_WITH_ALLERGIES
@@ -55,7 +56,7 @@ def _helper(action: str, *layout, htmx: bool = False, **attrs: str) -> FormHelpe
     return helper
 
 
-class VersionForm(forms.Form):
+class VersionForm(PlainTextForm):
     """Only the version read; for buttons (confirm the driver) and around formsets."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
@@ -69,7 +70,7 @@ class VersionForm(forms.Form):
             self.helper.form_tag = False
 
 
-class SignOffForm(forms.Form):
+class SignOffForm(PlainTextForm):
     """Record a sign-off; `items` are the ones this user may record.
 
     From a medicine's flag the form names the line (`medication`), and a plan asks for the last
@@ -154,7 +155,7 @@ class SignOffForm(forms.Form):
         return (None if day == data.get("computed_last_dose_on") else day), False
 
 
-class ResolveMedicationForm(forms.Form):
+class ResolveMedicationForm(PlainTextForm):
     """ "This is <drug>": the typed words become a name of that drug for the whole clinic."""
 
     line = forms.IntegerField(widget=forms.HiddenInput)
@@ -187,7 +188,7 @@ class ResolveMedicationForm(forms.Form):
         )
 
 
-class WithdrawSignOffForm(forms.Form):
+class WithdrawSignOffForm(PlainTextForm):
     """A withdraw button (the item is in the URL; a per-medicine sign-off also posts its id)."""
 
     signoff = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -208,7 +209,7 @@ class WithdrawSignOffForm(forms.Form):
         )
 
 
-class DriverForm(forms.Form):
+class DriverForm(PlainTextForm):
     name = forms.CharField(label="Driver's name", max_length=cd.NAME_MAX)
     relationship = forms.CharField(
         max_length=cd.RELATIONSHIP_MAX, required=False, help_text="e.g. daughter, friend"
@@ -234,7 +235,7 @@ class DriverForm(forms.Form):
         return phone_e164(self.cleaned_data["phone"].strip())
 
 
-class LabResultForm(forms.Form):
+class LabResultForm(PlainTextForm):
     test = forms.ChoiceField(choices=LabResult._meta.get_field("test").choices)
     value = forms.FloatField(min_value=0, help_text="INR as a ratio; platelets ×10⁹/L; eGFR mL/min/1.73 m².")
     taken_on = forms.DateField(label="Taken on", widget=forms.DateInput(attrs={"type": "date"}))
@@ -257,7 +258,7 @@ class LabResultForm(forms.Form):
         return taken_on
 
 
-class MedicationForm(forms.Form):
+class MedicationForm(PlainTextForm):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label="Medicine", max_length=cd.TEXT_MAX, help_text="As the patient says it.")
     dose = forms.CharField(max_length=cd.TEXT_MAX, required=False)
@@ -267,7 +268,7 @@ class MedicationForm(forms.Form):
     )
 
 
-class AllergyForm(forms.Form):
+class AllergyForm(PlainTextForm):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     # An empty first choice, so the blank line for a new allergy stays blank unless filled in.
     category = forms.ChoiceField(choices=[("", "Choose…"), *Allergy._meta.get_field("category").choices])
@@ -318,7 +319,7 @@ MedicationFormSet = forms.formset_factory(
 AllergyFormSet = forms.formset_factory(AllergyForm, formset=_AllergyFormSet, extra=1, can_delete=True)
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(PlainTextForm):
     """The intake questions, asked by phone and entered for the patient."""
 
     medications_complete = forms.BooleanField(

@@ -13,13 +13,15 @@ from django.utils import timezone
 from checklists import casedata as cd
 from checklists import rules
 from checklists.catalog import RuleConfig
+from checklists.forms.days import validate_clinic_day
+from checklists.forms.text import PlainTextForm
 from checklists.models import REFERENCE_VALIDATOR, Case, Patient, Room
 from checklists.phones import phone_e164
 
 LEVEL_CHOICES = [(level, level) for level in cd.LEVELS]
 
 
-class CaseForm(forms.Form):
+class CaseForm(PlainTextForm):
     """Patient, procedure and slot in one form; `version` guards an edit against lost updates."""
 
     first_name = forms.CharField(max_length=cd.NAME_MAX)
@@ -83,6 +85,12 @@ class CaseForm(forms.Form):
             "version",
             Submit("save", "Save case" if case else "Create case", css_class="btn-lg"),
         )
+
+    def clean_start(self) -> dt.datetime | None:
+        start = self.cleaned_data.get("start")
+        if start is not None:
+            validate_clinic_day(timezone.localtime(start).date())
+        return start
 
     def clean_phone(self) -> str:
         value = self.cleaned_data["phone"].strip()

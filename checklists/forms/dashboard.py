@@ -11,6 +11,8 @@ from django import forms
 from django.http import QueryDict
 from django.urls import reverse
 
+from checklists.forms.days import validate_clinic_day
+from checklists.forms.text import PlainTextForm
 from checklists.models import Room
 from checklists.selectors.dashboard import OWNERS, DashboardFilters
 
@@ -24,9 +26,13 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
-class DashboardFilterForm(forms.Form):
-    from_date = forms.DateField(label="From", required=False, widget=_date_input())
-    to_date = forms.DateField(label="To", required=False, widget=_date_input())
+class DashboardFilterForm(PlainTextForm):
+    from_date = forms.DateField(
+        label="From", required=False, widget=_date_input(), validators=[validate_clinic_day]
+    )
+    to_date = forms.DateField(
+        label="To", required=False, widget=_date_input(), validators=[validate_clinic_day]
+    )
     q = forms.CharField(label="Patient or reference", required=False, max_length=100)
     room = forms.ModelChoiceField(
         label="Room",
@@ -51,10 +57,10 @@ class DashboardFilterForm(forms.Form):
             data["from_date"] = today.isoformat()
         if not data.get("to_date"):
             try:
-                first = dt.date.fromisoformat(data["from_date"])
-            except ValueError:
-                first = today
-            data["to_date"] = (first + dt.timedelta(days=DEFAULT_DAYS_AHEAD)).isoformat()
+                to_date = dt.date.fromisoformat(data["from_date"]) + dt.timedelta(days=DEFAULT_DAYS_AHEAD)
+            except (ValueError, OverflowError):  # unreadable, or at the end of the calendar
+                to_date = today + dt.timedelta(days=DEFAULT_DAYS_AHEAD)
+            data["to_date"] = to_date.isoformat()
         super().__init__(data)
         self.today = today
         self.helper = FormHelper()
@@ -97,8 +103,10 @@ class DashboardFilterForm(forms.Form):
         )
 
 
-class DayViewDateForm(forms.Form):
-    date = forms.DateField(label="Day", required=False, widget=_date_input())
+class DayViewDateForm(PlainTextForm):
+    date = forms.DateField(
+        label="Day", required=False, widget=_date_input(), validators=[validate_clinic_day]
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from checklists import rules
+from checklists.casedata import outside_appointment_window
 from checklists.catalog import RuleConfig
 from checklists.models import (
     Appointment,
@@ -29,7 +32,12 @@ def _clash_message(clash: Appointment, config: RuleConfig) -> str:
 
 
 def appointment_book(*, case: Case, room: Room, start: dt.datetime, config: RuleConfig) -> Appointment:
-    """Book (or move) the case's slot; refuses an overlap in the same room."""
+    """Book (or move) the case's slot; refuses an overlap in the same room, and a start no clinic
+    could mean (casedata.appointment_window)."""
+    today = timezone.now().astimezone(config.time_zone).date()
+    problem = outside_appointment_window(start.astimezone(config.time_zone).date(), today)
+    if problem:
+        raise ValidationError({"start": f"The start {problem}."})
     end = rules.procedure_times(start, len(case.levels), config).end
     with transaction.atomic():
         # Lock the room: a concurrent booking for it waits here until we commit (PostgreSQL);

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from checklists.forms.dashboard import DashboardFilterForm, DayViewDateForm
+from checklists.forms.days import has_out_of_range
 from checklists.permissions import CLINICIAN, COORDINATOR, has_role
 from checklists.selectors.catalogue import load_rule_config
 from checklists.selectors.dashboard import dashboard_rows, room_days
@@ -40,7 +41,8 @@ class DashboardView(StaffRequiredMixin, TemplateView):
                 filters=filters,
                 page=Paginator(upcoming, PAGE_SIZE).get_page(request.GET.get("page")),
                 unscheduled=Paginator(unscheduled, PAGE_SIZE).get_page(request.GET.get("unscheduled_page")),
-            )
+            ),
+            status=400 if has_out_of_range(form) else 200,  # the error shows next to the date
         )
 
 
@@ -53,7 +55,11 @@ class DayView(StaffRequiredMixin, TemplateView):
         today = timezone.localdate()
         query = DayViewDateForm(request.GET)
         day = query.day(today)
-        if query.errors:
+        status = 200
+        if has_out_of_range(query):
+            messages.error(request, f"{' '.join(query.errors['date'])} Showing today.")
+            status = 400
+        elif query.errors:
             messages.warning(request, "That date could not be read (use YYYY-MM-DD); showing today.")
         rooms = room_days(day=day, as_of=timezone.now(), config=load_rule_config())
         return self.render_to_response(
@@ -64,5 +70,6 @@ class DayView(StaffRequiredMixin, TemplateView):
                 previous_day=day - dt.timedelta(days=1),
                 next_day=day + dt.timedelta(days=1),
                 is_today=day == today,
-            )
+            ),
+            status=status,
         )
