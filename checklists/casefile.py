@@ -83,11 +83,15 @@ class CaseFileError(ValueError):
         return _printable(text)
 
 
+# Controls, invisible formatting, lone surrogates and line/paragraph separators.
+_UNPRINTED = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
 def _printable(text: str) -> str:
     """Control and invisible formatting characters (a NUL, a right-to-left override) written as
     \\uXXXX, so the one-line error cannot rewrite or hide itself on a terminal."""
     return "".join(
-        f"\\u{ord(char):04x}" if unicodedata.category(char) in ("Cc", "Cf") else char for char in text
+        f"\\u{ord(char):04x}" if unicodedata.category(char) in _UNPRINTED else char for char in text
     )
 
 

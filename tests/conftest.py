@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
+import hypothesis
 import pytest
 import time_machine
 from django.apps import apps
@@ -20,6 +21,13 @@ from checklists.selectors.catalogue import load_rule_config
 from tests.factories import StaffFactory
 
 DATA = Path(__file__).parent / "data"
+
+# Property tests (hypothesis): the same examples on every run and machine (derandomize, no
+# example database), a bounded number of them, no per-example deadline (CI machines vary).
+hypothesis.settings.register_profile(
+    "prepdesk", derandomize=True, database=None, max_examples=60, deadline=None, print_blob=True
+)
+hypothesis.settings.load_profile("prepdesk")
 
 # The moment every test starts at (ticking). Nothing in the suite reads the wall clock, so the
 # result is the same at any hour; `make test-clock` runs the suite again at other moments
