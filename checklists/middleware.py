@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
@@ -47,6 +48,24 @@ ADMIN_MODELS = frozenset(
     }
 )
 ADMIN_PAGES = {"changelist": "list", "change": "view", "history": "history"}
+
+
+class StaffSessionMiddleware:
+    """A signed-in staff member's session never idles longer than SESSION_COOKIE_AGE (30 min),
+    even when a patient link opened in the same browser gave the session the patient's longer
+    idle time (or the other way round)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is not None and user is not None and user.is_authenticated:
+            if session.get_expiry_age() > settings.SESSION_COOKIE_AGE:
+                session.set_expiry(settings.SESSION_COOKIE_AGE)
+        return response
 
 
 class NoStoreMiddleware:

@@ -8,6 +8,7 @@ does, a value that starts with `$` names another variable (`\\$` for a literal d
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tempfile
 from datetime import timedelta
@@ -80,6 +81,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "checklists.middleware.NoStoreMiddleware",
+    "checklists.middleware.StaffSessionMiddleware",
     "checklists.middleware.AccessLogMiddleware",
 ]
 
@@ -213,6 +215,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Reverse proxies (IPs or networks, e.g. "10.0.0.5, 10.1.0.0/16") whose X-Forwarded-For is
+# believed; from anywhere else the connecting address is the client (checklists/client_ip.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network") from _exc
+AXES_CLIENT_IP_CALLABLE = "checklists.client_ip.client_ip"
 
 # Staff sessions end after 30 idle minutes: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60

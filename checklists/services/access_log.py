@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checklists.client_ip import client_ip
 from checklists.models import AccessLog, Case, Patient
 
 
@@ -18,5 +19,5 @@ def access_log_record(
         patient_name=f"{patient.last_name}, {patient.first_name}" if patient is not None else "",
         action=action,
         path=request.get_full_path()[:500],
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
     )

@@ -393,3 +393,17 @@ def test_seed_demo_prints_a_working_patient_link(run_command, client):
     # Run again: a fresh link, and the previous one stops working.
     second = run_command("seed_demo")
     assert re.search(r"/i/[\w-]+/", second.stdout).group(0) != match.group(1)
+
+
+def test_opening_a_patient_link_in_a_staff_browser_does_not_lengthen_the_staff_idle_limit(
+    config, client, staff_user, settings
+):
+    case = store_case(config, start=next_start())
+    client.force_login(staff_user)
+    client.get(f"/i/{issue(case, config)}/")
+    client.post("/intake/", DOB_FORM)  # the patient's session would idle for 60 minutes
+
+    client.get(reverse("checklists:dashboard"))
+
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert client.session.get_expiry_age() == 30 * 60
