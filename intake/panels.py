@@ -7,6 +7,7 @@ the settings name, each a function `(request, case) -> HTML`.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core import signing
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -32,9 +33,16 @@ def intake_link_panel(request: HttpRequest, case) -> SafeString:
         "state": selectors.link_state(link, timezone.now()) if link else None,
         "max_attempts": settings.INTAKE_LINK_MAX_ATTEMPTS,
         "progress": progress,
-        "outbox": [(message, kind_label(message.kind)) for message in outbox],
+        "outbox": [(message, kind_label(message.kind), _resend_token(message)) for message in outbox],
         "invitation": invitation,
         "has_email": bool(case.patient.email),
         "sent_recently": services.sent_recently(link=link, now=timezone.now()),
     }
     return render_to_string("intake/staff/link_panel.html", context, request=request)
+
+
+def _resend_token(message) -> str:
+    """For a message that may not have been sent: the signed id its "Send again" button posts."""
+    if message.status != message.Status.UNKNOWN:
+        return ""
+    return signing.dumps(message.pk, salt=selectors.RESEND_SALT)

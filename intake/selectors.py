@@ -18,6 +18,8 @@ ACTIVE, LOCKED, REVOKED, EXPIRED, CLOSED = "active", "locked", "revoked", "expir
 SESSION_LINK = "intake_link"
 SESSION_VERIFIED = "intake_verified"
 SESSION_LANGUAGE = "intake_language"
+# An outbox row is named by a signed id in the case page's form, never by a bare integer in a URL.
+RESEND_SALT = "intake.outbox_resend"
 
 
 def link_by_token_hash(token_hash: str) -> IntakeLink | None:

@@ -24,4 +24,5 @@ urlpatterns = [
     path("cases/<uuid:case_uuid>/intake-link/send/", staff.link_send, name="link_send"),
     path("cases/<uuid:case_uuid>/intake-link/sent/", staff.link_sent, name="link_sent"),
     path("cases/<uuid:case_uuid>/intake-link/revoke/", staff.link_revoke, name="link_revoke"),
+    path("cases/<uuid:case_uuid>/outbox/resend/", staff.outbox_resend, name="outbox_resend"),
 ]

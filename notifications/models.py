@@ -25,6 +25,9 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"  # will be retried
         CANCELLED = "cancelled", "Cancelled"
+        # The worker stopped mid-send: it may have gone out, or not. Never sent again by itself;
+        # staff check with the recipient and send it again with one click.
+        UNKNOWN = "unknown", "May not have been sent"
 
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
@@ -46,6 +49,7 @@ class Notification(models.Model):
     # Set by the sweep when it queues a send task, cleared when a worker takes the row: a lease, so
     # concurrent sweeps queue a row once and a lost task is queued again only after a while.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)  # when a worker took it
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,7 +13,7 @@ from checklists.casedata import CaseData
 from checklists.catalog import RuleConfig
 from checklists.models import Case
 from checklists.selectors.cases import case_queryset, case_to_data
-from notifications.models import NotificationSettings
+from notifications.models import Notification, NotificationSettings
 from notifications.reminder_plan import ReminderSettings, StaffRecipient
 
 logger = logging.getLogger(__name__)
@@ -85,3 +85,12 @@ def upcoming_evaluated(
     )
     data = [case_to_data(case) for case in cases]
     return [(case, rules.evaluate(case, config, now)) for case in data]
+
+
+def unknown_outcome_messages() -> list[Notification]:
+    """Messages a worker died sending (they may not have gone out), for the coordinator digest."""
+    return list(
+        Notification.objects.filter(status=Notification.Status.UNKNOWN)
+        .select_related("case__patient")
+        .order_by("planned_at", "pk")
+    )

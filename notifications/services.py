@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -96,7 +97,8 @@ def notification_send(*, notification_id: int) -> Notification:
         notification.status = Notification.Status.SENDING
         notification.attempts += 1
         notification.enqueued_at = None
-        notification.save(update_fields=["status", "attempts", "enqueued_at"])
+        notification.sending_since = now
+        notification.save(update_fields=["status", "attempts", "enqueued_at", "sending_since"])
     try:
         _email(notification).send()
     except Exception as exc:  # any transport error: keep it, retry later
@@ -111,6 +113,32 @@ def notification_send(*, notification_id: int) -> Notification:
         notification.error = ""
     notification.save(update_fields=["status", "error", "sent_at", "next_attempt_at"])
     return notification
+
+
+# A send takes seconds; one still "sending" after this long lost its worker mid-send.
+SENDING_TIMEOUT = dt.timedelta(minutes=15)
+UNKNOWN_NOTE = (
+    "The worker stopped while sending this: it may have gone out, or not. Check with the "
+    "recipient, then send it again if it did not arrive."
+)
+
+
+def notifications_mark_unknown(*, now: dt.datetime) -> int:
+    """Rows left "sending" past SENDING_TIMEOUT become "unknown" (never re-sent automatically)."""
+    return Notification.objects.filter(
+        status=Notification.Status.SENDING, sending_since__lt=now - SENDING_TIMEOUT
+    ).update(status=Notification.Status.UNKNOWN, error=UNKNOWN_NOTE)
+
+
+def notification_resend(*, notification: Notification, now: dt.datetime) -> Notification:
+    """Send a message whose outcome is unknown once more, at a person's request."""
+    with transaction.atomic():
+        row = Notification.objects.select_for_update().get(pk=notification.pk)
+        if row.status != Notification.Status.UNKNOWN:
+            raise ValidationError("This message is not waiting to be checked: it was not sent again.")
+        row.status, row.next_attempt_at, row.enqueued_at = Notification.Status.PENDING, None, None
+        row.save(update_fields=["status", "next_attempt_at", "enqueued_at"])
+    return notification_send(notification_id=row.pk)
 
 
 def _email(notification: Notification) -> EmailMultiAlternatives:

@@ -25,7 +25,7 @@ from checklists.selectors.cases import case_to_data
 from checklists.selectors.catalogue import load_rule_config
 from notifications import messages, reminder_plan, selectors, tasks
 from notifications.models import Notification
-from notifications.services import SENDABLE, notification_plan, unsendable_reason
+from notifications.services import SENDABLE, notification_plan, notifications_mark_unknown, unsendable_reason
 
 logger = logging.getLogger(__name__)
 # A queued send that no worker has taken after this long is queued again (a lost task, a dead worker).
@@ -42,11 +42,12 @@ class SweepReport:
     cancelled: int = 0
     enqueued: int = 0
     errors: int = 0
+    unknown: int = 0  # left "sending" by a worker that died: may not have been sent
 
     def __str__(self) -> str:
         return (
             f"planned {self.planned}, cancelled {self.cancelled}, queued for sending {self.enqueued}, "
-            f"errors {self.errors}"
+            f"errors {self.errors}, may not have been sent {self.unknown}"
         )
 
 
@@ -57,6 +58,7 @@ def notifications_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     settings = selectors.reminder_settings_load()
     coordinators = selectors.staff_recipients("coordinator")
     report = SweepReport()
+    report.unknown = notifications_mark_unknown(now=now)
     due: set[Key] = set()
     unsure: set[int | str] = set()  # case ids and digest kinds whose planning failed: judge nothing of theirs
     _plan_case_messages(now, config, settings, coordinators, due, unsure, report)
@@ -139,7 +141,8 @@ def digest_render(
 ) -> messages.Rendered | None:
     """Today's digest of `kind` (the same for every recipient), or None when it has nothing to say.
 
-    Five queries whatever the number of cases (the cases and what the engine reads).
+    Five queries whatever the number of cases (the cases and what the engine reads), and for the
+    coordinator one more for the messages that may not have been sent.
     """
     tz = config.time_zone
     if kind == reminder_plan.DIGEST_COORDINATOR:
@@ -148,7 +151,8 @@ def digest_render(
         days, build = settings.clinician_digest_horizon_days, reminder_plan.clinician_digest
     until = reminder_plan.digest_until(now, days, tz)
     groups = build(selectors.upcoming_evaluated(now=now, until=until, config=config), config)
-    if not groups:
+    unknown = selectors.unknown_outcome_messages() if kind == reminder_plan.DIGEST_COORDINATOR else []
+    if not groups and not unknown:
         return None
     site_url = messages.clinic_context()["site_url"]
     context = {
@@ -157,6 +161,7 @@ def digest_render(
         "case_count": len({entry.case.reference for group in groups for entry in group.entries}),
         "flag_count": sum(group.flag_count for group in groups),
         "overdue": sum(group.overdue for group in groups),
+        "unknown": unknown,
         "dashboard_url": f"{site_url}{reverse('checklists:dashboard')}",
     }
     return messages.render(kind, "en", context, tz)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +26,7 @@ from checklists.views.common import staff_required
 from checklists.wording.patient import moment_words
 from intake import selectors, services
 from notifications.models import Notification
+from notifications.services import notification_resend
 
 SHOWN_LINK = "intake_link_just_sent"
 
@@ -107,4 +109,27 @@ def link_revoke(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
         messages.info(request, "This case has no working intake link to revoke.")
     else:
         messages.success(request, "Intake link revoked: it no longer opens the intake.")
+    return _back(case)
+
+
+@require_POST
+@staff_required
+def outbox_resend(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    """Send once more a message whose outcome is unknown (the worker died mid-send)."""
+    case = _case(case_uuid)
+    try:
+        pk = signing.loads(request.POST.get("message", ""), salt=selectors.RESEND_SALT)
+    except signing.BadSignature:
+        messages.error(request, "That message could not be found: nothing was sent.")
+        return _back(case)
+    notification = get_object_or_404(Notification, pk=pk, case=case)
+    try:
+        notification = notification_resend(notification=notification, now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(case)
+    if notification.status == Notification.Status.SENT:
+        messages.success(request, f"Sent again to {notification.recipient}.")
+    else:
+        messages.error(request, f"Not sent: {notification.error or notification.get_status_display()}")
     return _back(case)
