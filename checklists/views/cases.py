@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from checklists import rules
 from checklists.casedata import appointment_window
@@ -143,6 +143,7 @@ def case_cancel(request, case_uuid):
 TIMES = "checklists/cases/partials/times.html"
 
 
+@require_GET
 @staff_required
 def case_times_preview(request):
     """htmx: the end, arrival and pickup times for the start and levels being typed."""

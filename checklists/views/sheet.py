@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from checklists import rules
 from checklists.casedata import ALLERGY_CATEGORY_LABELS
@@ -38,12 +39,14 @@ def _sheet_context(case) -> dict:
     }
 
 
+@require_GET
 @staff_required
 def case_sheet(request, case_uuid):
     case = case_or_404(case_uuid)
     return render(request, "checklists/sheet/sheet.html", _sheet_context(case))
 
 
+@require_GET
 @staff_required
 def case_ics(request, case_uuid):
     case = case_or_404(case_uuid)
