@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-clock lint browser pytest clean
+.PHONY: run serve test test-clock lint browser pytest clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,19 @@ run: $(VENV)/.run-deps .env
 	  (while true; do $(PY) manage.py send_due_notifications || true; sleep 60; done) & sweep=$$!; \
 	  trap 'kill $$worker $$sweep 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production: gunicorn behind a TLS proxy, static files collected and served by WhiteNoise. Needs
+# the production environment (DEBUG off, SECRET_KEY, ALLOWED_HOSTS, SITE_URL, CLINIC_TIME_ZONE,
+# DATABASE_URL; see deploy/prepdesk.env.example) and refuses to start if `check --deploy` warns.
+# WORKERS: 2 × CPU cores + 1 (gunicorn's rule; 3 for a one-core machine). The task worker and the
+# sweep run beside it as their own services (deploy/systemd).
+WORKERS ?= 3
+serve: $(VENV)/.run-deps
+	$(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compile_translations
+	$(PY) manage.py collectstatic --noinput
+	$(VENV)/bin/gunicorn clinic.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --error-logfile -
 
 lint: $(VENV)/.dev-deps .env
 	$(VENV)/bin/ruff check .
