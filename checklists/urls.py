@@ -35,4 +35,5 @@ urlpatterns = [
     path("cases/<uuid:case_uuid>/intake/", case_detail.intake_save, name="case_intake_save"),
     path("cases/<uuid:case_uuid>/sheet/", sheet.case_sheet, name="case_sheet"),
     path("cases/<uuid:case_uuid>/appointment.ics", sheet.case_ics, name="case_ics"),
+    path("cases/<uuid:case_uuid>/history/", sheet.case_history, name="case_history"),
 ]

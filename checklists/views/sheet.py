@@ -1,8 +1,9 @@
-"""The one-page printable case sheet and the appointment's calendar file."""
+"""The one-page printable case sheet, the appointment's calendar file and the change history."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_GET
 from checklists import rules
 from checklists.casedata import ALLERGY_CATEGORY_LABELS
 from checklists.ics import staff_calendar
+from checklists.selectors import history as history_selectors
 from checklists.selectors.cases import case_to_data
 from checklists.selectors.catalogue import load_rule_config
 from checklists.site import site_url
@@ -60,3 +62,17 @@ def _ics_response(case, ctx: rules.Context, site: str) -> HttpResponse:
     response = HttpResponse(staff_calendar(case, ctx, site), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{case.reference}.ics"'
     return response
+
+
+@require_GET
+@staff_required
+def case_history(request, case_uuid):
+    """Who changed what on the case, when, before → after: for admins only."""
+    if not request.user.is_superuser:
+        raise PermissionDenied("The change history is for admins.")
+    case = case_or_404(case_uuid)
+    return render(
+        request,
+        "checklists/case_detail/history.html",
+        {"case": case, "patient": case.patient, "entries": history_selectors.case_history(case)},
+    )

@@ -78,6 +78,7 @@ MATRIX: dict[str, Row] = {
     "checklists:case_intake_save": STAFF_ACTION_FORM,
     "checklists:case_sheet": STAFF_READ,
     "checklists:case_ics": STAFF_READ,
+    "checklists:case_history": ((302, 405), (302, 405), (403, 405), (403, 405), (200, 405)),  # admins only
 }
 
 
