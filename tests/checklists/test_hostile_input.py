@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from checklists.models import Case
 from checklists.services.booking import appointment_book
+from tests.checklists.test_views_cases import form_data
 from tests.conftest import minimal_case
 from tests.factories import CaseFactory, RoomFactory
 from tests.intake.support import next_start, store_case, verified_client
@@ -112,20 +113,8 @@ def test_a_date_at_the_end_of_the_calendar_is_a_400_with_a_message(client, coord
 
 
 def test_the_case_form_refuses_a_start_years_away_next_to_the_field(client, coordinator):
-    room = RoomFactory()
     client.force_login(coordinator)
-    data = {
-        "first_name": "Ann",
-        "last_name": "Lee",
-        "date_of_birth": "1950-02-03",
-        "sex": "female",
-        "language": "en",
-        "kind": "vertebroplasty",
-        "levels": ["L1"],
-        "anesthesia": "local_sedation",
-        "room": room.pk,
-        "start": "2040-01-02T09:00",
-    }
+    data = form_data(RoomFactory(), start="2040-01-02T09:00")
 
     page = client.post(reverse("checklists:case_create"), data).content.decode()
 
@@ -135,16 +124,7 @@ def test_the_case_form_refuses_a_start_years_away_next_to_the_field(client, coor
 
 def test_the_case_form_refuses_a_name_with_an_invisible_character(client, coordinator):
     client.force_login(coordinator)
-    data = {
-        "first_name": "Ann\u200b",
-        "last_name": "Lee",
-        "date_of_birth": "1950-02-03",
-        "sex": "female",
-        "language": "en",
-        "kind": "vertebroplasty",
-        "levels": ["L1"],
-        "anesthesia": "local_sedation",
-    }
+    data = form_data(first_name="Ann\u200b")
 
     page = client.post(reverse("checklists:case_create"), data).content.decode()
 
