@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 COORDINATOR = "coordinator"
 CLINICIAN = "clinician"
+# seed_demo's logins; exempt from two-factor sign-in while DEBUG is on (accounts.policy).
+DEMO_GROUP = "demo"
 
 # Sign-offs that clear coordinator-owned flags; every other item clears a clinician-owned flag.
 COORDINATOR_SIGNOFFS = frozenset(

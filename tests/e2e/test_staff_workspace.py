@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
+import time
 
 from django.utils import timezone
+from django_otp.oath import totp
 
 from checklists import casedata as cd
 from checklists.models import Case, Drug
 from checklists.services.imports import cases_import
-from tests.e2e.conftest import check_page, log_in, log_out
-from tests.factories import RoomFactory, full_case
+from tests.e2e.conftest import PASSWORD, check_page, log_in, log_out
+from tests.factories import RoomFactory, StaffFactory, full_case
 
 
 def next_weekday_at_nine() -> dt.datetime:
@@ -153,3 +156,43 @@ def test_a_refused_case_form_and_the_day_view_pass_axe(browser_page, staff):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Day schedule").click()
     page.goto(f"/schedule/?date={start.date().isoformat()}")
     check_page(page, "day-view")
+
+
+def test_an_admins_first_sign_in_sets_up_the_authenticator_app(browser_page, staff):
+    page = browser_page
+    StaffFactory(username="root", raw_password=PASSWORD, is_superuser=True, is_staff=True, role=())
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/accounts/two-factor/setup/**")
+    assert page.locator(".qr-code svg").is_visible()
+    # Only the way out in the bar until the code is given.
+    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").count() == 0
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    assert page.get_by_text("That code is not right").is_visible()
+    check_page(page, "two-factor-setup")
+
+    # What a phone does with the key on the page.
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    time.sleep(1.1)  # the one-second pause after a wrong code
+    code = f"{totp(base64.b32decode(secret), 30, 0, 6, 0):06d}"
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    page.get_by_role("heading", name="Your backup codes").wait_for()
+    assert page.get_by_role("list", name="Backup codes").get_by_role("listitem").count() == 10
+    check_page(page, "two-factor-backup-codes")
+    page.get_by_role("link", name="I have kept them — continue").click()
+    page.wait_for_url("**/dashboard/**")
+
+    page.get_by_role("link", name="Two-factor sign-in").click()
+    assert page.get_by_text("Backup codes left: 10 of 10.").is_visible()
+    check_page(page, "two-factor-manage")
+    log_out(page)
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/accounts/two-factor/verify/**")
+    check_page(page, "two-factor-verify")

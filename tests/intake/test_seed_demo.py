@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from checklists import rules
 from checklists.models import Case, Room
@@ -63,3 +64,20 @@ def test_demo_staff_have_email_addresses_so_the_demo_sends_them_notices(run_comm
 
     for username in ("coordinator", "clinician"):
         assert User.objects.get(username=username).email == f"{username}@clinic.example"
+
+
+@pytest.mark.parametrize(("debug", "clinician_lands_on"), [(True, "/dashboard/"), (False, "setup")])
+def test_demo_logins_skip_two_factor_sign_in_only_while_debug_is_on(
+    run_command, settings, debug, clinician_lands_on
+):
+    settings.DEBUG = debug
+    run_command("seed_demo")
+    browser = Client()
+
+    browser.post("/accounts/login/", {"username": "clinician", "password": "prepdesk-demo"})
+    answer = browser.get("/dashboard/")
+
+    if clinician_lands_on == "setup":
+        assert answer["Location"].startswith("/accounts/two-factor/setup/")
+    else:
+        assert answer.status_code == 200

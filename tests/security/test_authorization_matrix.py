@@ -12,10 +12,9 @@ form's errors) but changes nothing.
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import StaffFactory
+from tests.factories import SignedInClient, StaffFactory
 from tests.intake.support import next_start, store_case, verified_client
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +78,13 @@ MATRIX: dict[str, Row] = {
     "checklists:case_sheet": STAFF_READ,
     "checklists:case_ics": STAFF_READ,
     "checklists:case_history": ((302, 405), (302, 405), (403, 405), (403, 405), (200, 405)),  # admins only
+    # Two-factor sign-in. The coordinator has no app (optional for coordinators); the clinician and
+    # the admin have one, and this session passed it: verify sends them on, setup replaces the phone.
+    "two_factor:manage": STAFF_READ,
+    "two_factor:verify": ((302, 302),) * 5,
+    "two_factor:setup": STAFF_FORM,
+    "two_factor:backup_codes": (*ACTION, (405, 302), (405, 200), (405, 200)),
+    "two_factor:disable": STAFF_ACTION,
 }
 
 
@@ -103,8 +109,8 @@ def people(config, django_user_model):
     users = {role: StaffFactory(username=f"m-{role}", role=role) for role in ("coordinator", "clinician")}
     users["admin"] = django_user_model.objects.create_superuser("m-admin", "admin@clinic.example", "x" * 20)
 
-    def client_for(role: str) -> Client:
-        client = Client()
+    def client_for(role: str) -> SignedInClient:
+        client = SignedInClient()  # staff past both factors of sign-in
         if role == "patient":
             verified_client(client, patient_case, config)
         elif role in users:

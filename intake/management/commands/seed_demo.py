@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -19,6 +20,7 @@ from django.utils import timezone
 from checklists import demo
 from checklists.management.casefile_command import rule_config
 from checklists.models import Case, Room
+from checklists.permissions import DEMO_GROUP
 from checklists.services.imports import CaseConflict, cases_import
 from checklists.site import absolute
 from intake.services import intake_link_issue
@@ -52,6 +54,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {password}):")
         for username in demo.STAFF:
             self.stdout.write(f"  {username}")
+        if settings.DEBUG:
+            self.stdout.write(
+                "  (no two-factor code while DEBUG is on; with DEBUG off they set it up at sign-in)"
+            )
         self._patient_link(config)
 
     def _patient_link(self, config) -> None:
@@ -68,11 +74,13 @@ class Command(BaseCommand):
         self.stdout.write(f"  {absolute(reverse('intake:open', args=[token]))}")
 
     def _staff(self, password: str) -> None:
+        """The demo logins, in the "demo" group: exempt from two-factor sign-in while DEBUG is on."""
         users = get_user_model()
+        demo_group, _ = Group.objects.get_or_create(name=DEMO_GROUP)
         for role in ("coordinator", "clinician"):
             group, _ = Group.objects.get_or_create(name=role)
             user, _ = users.objects.get_or_create(username=role, defaults={"first_name": role.capitalize()})
-            user.groups.add(group)
+            user.groups.add(group, demo_group)
             # An address, so the demo's digests and "intake submitted" notices have someone to reach.
             user.email = user.email or f"{role}@clinic.example"
             user.set_password(password)
@@ -81,3 +89,4 @@ class Command(BaseCommand):
         admin.is_staff = admin.is_superuser = True
         admin.set_password(password)
         admin.save()
+        admin.groups.add(demo_group)
