@@ -236,6 +236,7 @@ AXES_CLIENT_IP_CALLABLE = "checklists.client_ip.client_ip"
 # demo logins (seed_demo) are exempt only while DEBUG is on.
 TWO_FACTOR_FOR_ALL_STAFF = env_flag("TWO_FACTOR_FOR_ALL_STAFF", False)
 OTP_TOTP_ISSUER = CLINIC_NAME
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # an admin never sees another person's key (accounts/admin.py)
 
 # Staff sessions end after 30 idle minutes: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60

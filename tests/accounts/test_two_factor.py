@@ -290,3 +290,23 @@ def test_a_half_signed_in_staff_member_can_still_open_a_patient_link_and_log_out
     assert client.get(reverse("intake:start")).status_code == 200
     assert client.get(reverse("healthz")).status_code == 200
     assert client.post(reverse("logout"))["Location"] == reverse("login")
+
+
+def test_an_admin_resets_a_lost_phone_without_ever_seeing_a_key_or_a_backup_code(frozen, admin_client):
+    user = staff("dr.kim")
+    device, codes = set_up_app(password_sign_in("dr.kim")[0], user)
+    sheet = StaticToken.objects.filter(device__user=user).first().device
+
+    app_page = admin_client.get(
+        reverse("admin:otp_totp_totpdevice_change", args=[device.pk])
+    ).content.decode()
+    codes_page = admin_client.get(
+        reverse("admin:otp_static_staticdevice_change", args=[sheet.pk])
+    ).content.decode()
+
+    assert device.key not in app_page and not any(code.replace(" ", "") in codes_page for code in codes)
+    assert admin_client.get(reverse("admin:otp_totp_totpdevice_config", args=[device.pk])).status_code == 403
+    assert admin_client.get(reverse("admin:otp_totp_totpdevice_add")).status_code == 403
+    admin_client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    admin_client.post(reverse("admin:otp_static_staticdevice_delete", args=[sheet.pk]), {"post": "yes"})
+    assert password_sign_in("dr.kim")[1].startswith(SETUP)  # sets up the new phone at next sign-in
