@@ -12,7 +12,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +151,22 @@ def parse_case_document(
 
 def cases_to_document(cases: Iterable[CaseData], *, time_zone: dt.tzinfo) -> dict[str, Any]:
     """The case format for `cases`, date-times shown in `time_zone`; `parse_case_document` reverses it."""
-    return {"cases": [_case_to_json(case, time_zone) for case in cases]}
+    return _document([_case_to_json(case, time_zone) for case in cases])
+
+
+def document_chunks(cases: Iterable[CaseData], *, time_zone: dt.tzinfo) -> Iterator[str]:
+    """`json.dumps(cases_to_document(cases, ...), indent=2, ensure_ascii=False)`, one case per
+    chunk: an export holds one case in memory, not the whole document, whatever its size."""
+    # The text around the cases is cut from a one-case document, so it cannot drift from
+    # `cases_to_document`: head is '{\n  "cases": [\n    ', margin the items' "\n    ".
+    head, tail = _dumps(_document([None])).split("null")
+    margin = head[head.rindex("\n") :]
+    empty = True
+    for case in cases:
+        # json escapes a newline inside a string, so every "\n" in its output is between lines.
+        yield (head if empty else "," + margin) + _dumps(_case_to_json(case, time_zone)).replace("\n", margin)
+        empty = False
+    yield _dumps(_document([])) if empty else tail
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -575,6 +590,14 @@ def _datetime_to_json(value: dt.datetime, time_zone: dt.tzinfo) -> str:
     if offset is not None and offset.seconds % 60:
         local = value.astimezone(dt.UTC)
     return local.isoformat()
+
+
+def _document(cases: list[Any]) -> dict[str, Any]:
+    return {"cases": cases}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:

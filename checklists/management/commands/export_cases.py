@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 from django.core.management.base import BaseCommand
 
-from checklists.casefile import cases_to_document
+from checklists.casefile import document_chunks
 from checklists.management.casefile_command import fail, rule_config
-from checklists.selectors.cases import case_to_data, cases_by_reference
+from checklists.selectors.cases import case_to_data, cases_by_reference, missing_references
+
+# Cases loaded (with their prefetched rows) per round of queries: memory stays bounded by this,
+# not by the number of cases exported.
+CHUNK_SIZE = 500
 
 
 class Command(BaseCommand):
@@ -21,9 +23,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, reference: list[str], **options) -> None:
         config = rule_config()
-        cases = list(cases_by_reference(reference))
-        missing = sorted(set(reference) - {case.reference for case in cases})
+        # Before any output: a failed export prints nothing on stdout.
+        missing = missing_references(reference) if reference else []
         if missing:
             fail(f"--reference: no case {', '.join(missing)}")
-        document = cases_to_document((case_to_data(case) for case in cases), time_zone=config.time_zone)
-        self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
+        cases = cases_by_reference(reference).iterator(chunk_size=CHUNK_SIZE)
+        for chunk in document_chunks((case_to_data(case) for case in cases), time_zone=config.time_zone):
+            self.stdout.write(chunk, ending="")
+        self.stdout.write("\n", ending="")
