@@ -97,6 +97,8 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["reference"]
+        # The dashboard's "unscheduled drafts": few, whatever the number of cases.
+        indexes = [models.Index(fields=["created_at"], condition=Q(status="draft"), name="case_draft")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "scheduled", "cancelled", "completed"]),
@@ -121,7 +123,11 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["start"]
-        indexes = [models.Index(fields=["room", "start"])]
+        indexes = [
+            models.Index(fields=["room", "start"]),
+            # The dashboard's, day view's and sweep's "active slots in a time range".
+            models.Index(fields=["start"], condition=Q(is_active=True), name="appointment_active_start"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="appointment_end_after_start")
         ]
@@ -225,6 +231,14 @@ class Intake(models.Model):
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
+
+    class Meta:
+        # The sweep's "intakes submitted in the last hours" (a thank-you and the coordinator's notice).
+        indexes = [
+            models.Index(
+                fields=["submitted_at"], condition=Q(submitted_at__isnull=False), name="intake_submitted_at"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Intake for {self.case}"
