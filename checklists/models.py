@@ -380,6 +380,21 @@ class RuleSettings(models.Model):
         return "Clinic rule settings"
 
 
+class RuleDataVersion(models.Model):
+    """A counter (one row, pk=1) bumped in the same transaction as every change to the catalogue,
+    the flag deadlines or the premedication steps, so each process may keep those tables in memory
+    until it moves (selectors/catalogue.py). Its own table: a stale admin form can never write an
+    old value back, and nothing else ever writes it."""
+
+    version = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="rule_data_version_single_row")]
+
+    def __str__(self) -> str:
+        return f"Rule data version {self.version}"
+
+
 class FlagDeadline(models.Model):
     """When a flag falls due, in hours before the appointment start."""
 

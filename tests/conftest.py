@@ -17,7 +17,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from checklists.catalog import RuleConfig
-from checklists.selectors.catalogue import load_rule_config
+from checklists.selectors.catalogue import load_rule_config, rule_tables_forget
 from tests.factories import SignedInClient, StaffFactory
 
 DATA = Path(__file__).parent / "data"
@@ -40,6 +40,14 @@ def test_clock():
     """Start each test at TEST_CLOCK; tests that need another moment travel again (nested)."""
     with time_machine.travel(TEST_CLOCK, tick=True):
         yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_rule_tables():
+    """No test reads the catalogue another test's database held (this process's kept copy)."""
+    rule_tables_forget()
+    yield
+    rule_tables_forget()
 
 
 @pytest.fixture
@@ -104,6 +112,7 @@ def clinical_defaults(db) -> None:
     migration-loaded rows with it, so put them back (idempotently) for whoever needs them."""
     import_module("checklists.migrations.0002_clinical_defaults").load_defaults(apps, None)
     import_module("checklists.migrations.0007_catalogue_2026_11").load_catalogue(apps, None)
+    import_module("checklists.migrations.0013_rule_data_version").create_row(apps, None)
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count
+from django.db import connection
+from django.db.models import Count, F, Subquery
 
 from checklists.catalog import DrugEntry, DrugMatch, PremedStep, RuleConfig, normalize_name
 from checklists.models import (
@@ -14,6 +15,7 @@ from checklists.models import (
     FlagDeadline,
     Medication,
     PremedicationStep,
+    RuleDataVersion,
     RuleSettings,
 )
 
@@ -53,9 +55,26 @@ def unrecognised_medication_names(config: RuleConfig) -> list[UnrecognisedName]:
     return sorted(found, key=lambda n: (-n.lines, n.words))
 
 
+@dataclass(frozen=True)
+class _RuleTables:
+    """The catalogue, deadlines and premedication steps as read at one RuleDataVersion."""
+
+    version: int
+    deadlines: tuple[tuple[str, int], ...]
+    premedication: tuple[PremedStep, ...]
+    drugs: tuple[DrugEntry, ...]
+
+
+_tables: _RuleTables | None = None  # this process's copy (each gunicorn worker has its own)
+
+
 def load_rule_config() -> RuleConfig:
-    """The clinic's current rule data from the database, in four queries."""
-    row = RuleSettings.objects.get(pk=1)
+    """The clinic's current rule data: one query while the catalogue, deadlines and premedication
+    steps are unchanged since this process last read them (RuleDataVersion), four otherwise."""
+    row = RuleSettings.objects.annotate(
+        data_version=Subquery(RuleDataVersion.objects.filter(pk=1).values("version"))
+    ).get(pk=1)
+    tables = _rule_tables(row.data_version)
     return RuleConfig(
         time_zone=ZoneInfo(settings.CLINIC_TIME_ZONE),
         food_stop_hours=row.food_stop_hours,
@@ -69,7 +88,22 @@ def load_rule_config() -> RuleConfig:
         platelets_min=row.platelets_min,
         metformin_egfr_below=row.metformin_egfr_below,
         pregnancy_age_below=row.pregnancy_age_below,
-        deadlines={d.code: d.hours_before_start for d in FlagDeadline.objects.all()},
+        deadlines=dict(tables.deadlines),
+        premedication=tables.premedication,
+        drugs=tables.drugs,
+    )
+
+
+def _rule_tables(version: int | None) -> _RuleTables:
+    """The kept copy if it was read at `version`; else read them. A copy is kept only when read
+    outside a transaction (so it is committed data: a rolled-back change can never be kept), and
+    never without a version row."""
+    global _tables
+    if _tables is not None and version is not None and _tables.version == version:
+        return _tables
+    tables = _RuleTables(
+        version=version or 0,
+        deadlines=tuple((d.code, d.hours_before_start) for d in FlagDeadline.objects.all()),
         premedication=tuple(
             PremedStep(step.drug, step.hours_before_start, step.drug_es)
             for step in PremedicationStep.objects.all()
@@ -87,3 +121,18 @@ def load_rule_config() -> RuleConfig:
             for d in Drug.objects.order_by("name")
         ),
     )
+    if version is not None and not connection.in_atomic_block:
+        _tables = tables
+    return tables
+
+
+def rule_data_changed() -> None:
+    """Every process reads the catalogue, deadlines and premedication steps again (called in the
+    transaction of the change; see checklists/apps.py)."""
+    RuleDataVersion.objects.filter(pk=1).update(version=F("version") + 1)
+
+
+def rule_tables_forget() -> None:
+    """Drop this process's copy (tests: each starts from its own database state)."""
+    global _tables
+    _tables = None
