@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test test-clock lint browser pytest clean
+.PHONY: run serve test test-clock bench lint browser pytest clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,12 @@ test-clock: $(VENV)/.dev-deps .env
 	  echo "== pytest at $$moment, clinic zone $$zone"; \
 	  PREPDESK_CLOCK=$$moment CLINIC_TIME_ZONE=$$zone $(PY) -m pytest -q -p no:cacheprovider $(XDIST) --ignore=tests/e2e $(PYTEST_ARGS); \
 	done
+
+# Scale benchmark, by hand only (never part of `make test`): 1000 bench cases (500 in the next
+# fortnight) in /tmp/prepdesk-bench.sqlite3, or DATABASE_URL's throwaway database; see bench/RESULTS.md.
+bench: $(VENV)/.dev-deps .env
+	$(PY) bench/seed.py 1000 --dense --reset
+	$(PY) bench/http_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
