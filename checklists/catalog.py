@@ -266,6 +266,9 @@ class RuleConfig:
     deadlines: Mapping[str, int]  # flag code -> hours before start
     premedication: tuple[PremedStep, ...]
     drugs: tuple[DrugEntry, ...]
+    # The rule data's version as read (a stored answer says which rules it was computed with);
+    # None for a config not read from the database (a file check, a test).
+    data_version: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "deadlines", MappingProxyType(dict(self.deadlines)))

@@ -380,6 +380,39 @@ class RuleSettings(models.Model):
         return "Clinic rule settings"
 
 
+class Readiness(models.Model):
+    """A case's readiness as last computed, for the lists (the dashboard filters, sorts and pages on
+    it; the case page evaluates live and must agree). Trusted only while fresh (selectors/readiness.py):
+    computed at the current `generation` (bumped in the transaction of every change to the case's
+    inputs), with the current rule data and clinic time zone, and before `valid_until` (the first
+    moment the date alone could change the answer)."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="readiness")
+    generation = models.PositiveBigIntegerField(default=0)
+    computed_generation = models.PositiveBigIntegerField(null=True, blank=True)
+    rules_version = models.PositiveBigIntegerField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    ready = models.BooleanField(default=False)
+    blockers = models.PositiveSmallIntegerField(default=0)
+    warnings = models.PositiveSmallIntegerField(default=0)
+    open_patient = models.BooleanField(default=False)
+    open_coordinator = models.BooleanField(default=False)
+    open_clinician = models.BooleanField(default=False)
+    top_code = models.CharField(max_length=40, blank=True)
+    top_owner = models.CharField(max_length=20, blank=True)
+    top_due = models.DateTimeField(null=True, blank=True)
+    flags = models.JSONField(default=list, blank=True)  # rules.Flag.as_json of each, engine order
+
+    class Meta:
+        verbose_name_plural = "readiness"
+
+    def __str__(self) -> str:
+        state = "ready" if self.ready else f"{self.blockers} blocker(s), {self.warnings} warning(s)"
+        return f"{self.case_id}: {state} (generation {self.generation})"
+
+
 class RuleDataVersion(models.Model):
     """A counter (one row, pk=1) bumped in the same transaction as every change to the catalogue,
     the flag deadlines or the premedication steps, so each process may keep those tables in memory

@@ -91,6 +91,7 @@ def load_rule_config() -> RuleConfig:
         deadlines=dict(tables.deadlines),
         premedication=tables.premedication,
         drugs=tables.drugs,
+        data_version=row.data_version,
     )
 
 

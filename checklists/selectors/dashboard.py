@@ -1,7 +1,7 @@
 """The reads behind the dashboard and the day view: cases with their flags, in fixed queries.
 
-Readiness is computed, not stored, so the cases of a date range are loaded and evaluated once
-(`case_queryset` + `rules.evaluate`) and the readiness filters are applied in Python.
+The dashboard reads the stored readiness (models.Readiness), filtering, sorting and paging in SQL;
+the day view (one day) evaluates its cases live (`case_queryset` + `rules.evaluate`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import Appointment, Case, Room
 from checklists.selectors.cases import case_queryset, cases_evaluate
+from checklists.selectors.readiness import fresh, is_fresh, stored_flags
+from checklists.services.readiness import readiness_make_fresh
 
 OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
 
@@ -139,35 +141,69 @@ def _rows(queryset: QuerySet[Case], *, as_of: dt.datetime, config: RuleConfig) -
     return [CaseRow(case=case, flags=flags[case.pk], tz=config.time_zone) for case in cases]
 
 
-def _keep(row: CaseRow, filters: DashboardFilters) -> bool:
-    return (not filters.not_ready or not row.ready) and (not filters.owner or row.has_owner(filters.owner))
-
-
-def dashboard_rows(
+def dashboard_cases(
     *, filters: DashboardFilters, as_of: dt.datetime, config: RuleConfig
-) -> tuple[list[CaseRow], list[CaseRow]]:
-    """(upcoming, unscheduled): the range's active cases by start, and draft cases without a slot.
+) -> tuple[QuerySet[Case], QuerySet[Case]]:
+    """(upcoming, unscheduled) as querysets to page through: the range's active cases by start,
+    and draft cases without a slot, filtered and sorted in SQL on their stored readiness (made
+    fresh first: only the cases changed since they were last computed are evaluated).
 
-    One case query for both lists (plus the engine's prefetches), whatever their length.
+    The cases' ids come first, by two index scans (active slots by start; drafts): never "in
+    range OR unscheduled" across a join, which reads every case. The cost follows the range.
     """
     start, end = day_bounds(filters.from_date, filters.to_date, config.time_zone)
     in_range = Appointment.objects.filter(is_active=True, start__gte=start, start__lt=end)
     if filters.room is not None:
         in_range = in_range.filter(room=filters.room)
     unscheduled = Case.objects.filter(status=Case.Status.DRAFT, appointment__isnull=True)
-    # The cases' ids first, by two index scans (active slots by start; drafts), then the cases by
-    # id: never "in range OR unscheduled" across a join, which reads every case. The cost follows
-    # the range, not the table.
     wanted = in_range.order_by().values_list("case_id", flat=True)
     wanted = list(wanted.union(unscheduled.order_by().values_list("pk", flat=True)))
-    queryset = (
-        case_queryset()
-        .filter(pk__in=wanted, status__in=[Case.Status.DRAFT, Case.Status.SCHEDULED])
+    readiness_make_fresh(wanted, as_of=as_of, config=config)
+    # A row changed since it was made fresh is never left out of "not ready" or an owner's list.
+    unsure = ~fresh(as_of=as_of, config=config, prefix="readiness__")
+    cases = (
+        Case.objects.filter(pk__in=wanted, status__in=[Case.Status.DRAFT, Case.Status.SCHEDULED])
         .filter(_search_q(filters.search))
-        .order_by("appointment__start", "appointment__room__name", "created_at", "pk")
+        .select_related("patient", "appointment__room", "readiness")
     )
-    rows = [row for row in _rows(queryset, as_of=as_of, config=config) if _keep(row, filters)]
-    return [row for row in rows if row.start], [row for row in rows if not row.start]
+    if filters.not_ready:
+        cases = cases.filter(Q(readiness__ready=False) | unsure)
+    if filters.owner:
+        cases = cases.filter(Q(**{f"readiness__open_{filters.owner}": True}) | unsure)
+    return (
+        cases.filter(appointment__isnull=False).order_by(
+            "appointment__start", "appointment__room__name", "created_at", "pk"
+        ),
+        cases.filter(appointment__isnull=True).order_by("created_at", "pk"),
+    )
+
+
+def case_rows(cases: Iterable[Case], *, as_of: dt.datetime, config: RuleConfig) -> list[CaseRow]:
+    """Rows from the stored readiness (no engine run); a case changed since its row was made fresh
+    is evaluated live instead, so a list never shows an answer it cannot vouch for."""
+    cases = list(cases)
+    stale = [
+        case.pk
+        for case in cases
+        if not is_fresh(getattr(case, "readiness", None), as_of=as_of, config=config)
+    ]
+    live = cases_evaluate(case_queryset().filter(pk__in=stale), as_of=as_of, config=config) if stale else {}
+    return [
+        CaseRow(
+            case=case,
+            flags=live[case.pk] if case.pk in live else stored_flags(case.readiness, as_of=as_of),
+            tz=config.time_zone,
+        )
+        for case in cases
+    ]
+
+
+def dashboard_rows(
+    *, filters: DashboardFilters, as_of: dt.datetime, config: RuleConfig
+) -> tuple[list[CaseRow], list[CaseRow]]:
+    """Both lists whole, as rows (the view pages through `dashboard_cases` instead)."""
+    upcoming, unscheduled = dashboard_cases(filters=filters, as_of=as_of, config=config)
+    return case_rows(upcoming, as_of=as_of, config=config), case_rows(unscheduled, as_of=as_of, config=config)
 
 
 def room_days(*, day: dt.date, as_of: dt.datetime, config: RuleConfig) -> list[RoomDay]:

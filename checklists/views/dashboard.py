@@ -14,7 +14,7 @@ from checklists.forms.dashboard import DashboardFilterForm, DayViewDateForm
 from checklists.forms.days import has_out_of_range
 from checklists.permissions import CLINICIAN, COORDINATOR, has_role
 from checklists.selectors.catalogue import load_rule_config
-from checklists.selectors.dashboard import dashboard_rows, room_days
+from checklists.selectors.dashboard import case_rows, dashboard_cases, room_days
 from checklists.views.common import StaffRequiredMixin
 
 PAGE_SIZE = 50
@@ -32,16 +32,17 @@ class DashboardView(StaffRequiredMixin, TemplateView):
             request.GET, today=timezone.localdate(), default_owner=CLINICIAN if clinician_only else ""
         )
         filters = form.filters()
-        upcoming, unscheduled = dashboard_rows(
-            filters=filters, as_of=timezone.now(), config=load_rule_config()
-        )
+        now, config = timezone.now(), load_rule_config()
+        upcoming, unscheduled = dashboard_cases(filters=filters, as_of=now, config=config)
+        pages = {}
+        for name, cases, number in (
+            ("page", upcoming, request.GET.get("page")),
+            ("unscheduled", unscheduled, request.GET.get("unscheduled_page")),
+        ):
+            pages[name] = Paginator(cases, PAGE_SIZE).get_page(number)  # paged in SQL
+            pages[name].object_list = case_rows(pages[name].object_list, as_of=now, config=config)
         return self.render_to_response(
-            self.get_context_data(
-                form=form,
-                filters=filters,
-                page=Paginator(upcoming, PAGE_SIZE).get_page(request.GET.get("page")),
-                unscheduled=Paginator(unscheduled, PAGE_SIZE).get_page(request.GET.get("unscheduled_page")),
-            ),
+            self.get_context_data(form=form, filters=filters, **pages),
             status=400 if has_out_of_range(form) else 200,  # the error shows next to the date
         )
 

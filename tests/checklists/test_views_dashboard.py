@@ -21,13 +21,15 @@ UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 9, 12, 0, tzinfo=UTC)  # Monday; the clinic zone is UTC unless a test says so
 TODAY = NOW.date()
 
-# Whatever the number of cases: session, user, groups (role check), 4 for the clinic's rule data (1 when
-# a process kept it, never inside a test's transaction),
-# the ids of the cases shown (one UNION of two index scans), 5 for the cases with what the engine
-# reads (both lists at once), the access log row, the rooms
-# (the filter's choices; the schedule's columns), the session save (3, in a savepoint), and 3 for
-# two-factor sign-in (a coordinator without an app owes no code: her app, backup codes, groups).
-DASHBOARD_QUERIES = 21
+# Whatever the number of cases, once their readiness is stored: session, user, groups (role
+# check), 4 for the clinic's rule data (1 when a process kept it, never inside a test's
+# transaction), the ids of the cases in range (one UNION of two index scans), 2 for their stored
+# readiness (make sure each has a row; which are stale: none), per list a count and a page (4;
+# cases with patient, slot, room and readiness joined), the access log row, the rooms (the
+# filter's choices), the session save (3, in a savepoint), and 3 for two-factor sign-in (a
+# coordinator without an app owes no code: her app, backup codes, groups).
+# The schedule: the same, but its one day's cases are evaluated live (5 queries, no readiness).
+DASHBOARD_QUERIES = 22
 SCHEDULE_QUERIES = 20
 
 
@@ -321,8 +323,27 @@ def test_the_dashboard_costs_the_same_queries_for_one_case_or_fifty_five(
 ):
     store_cases(count, config, at(1, 8))
     store(ready_case("WAITING", None), config=config)
+    staff_client.get("/dashboard/")  # evaluates each case once and stores its readiness
 
     with django_assert_num_queries(DASHBOARD_QUERIES):
+        response = staff_client.get("/dashboard/")
+
+    assert len(listed(response)) == min(count, 50) + 1
+
+
+@pytest.mark.parametrize("count", [1, 55])
+def test_after_a_change_the_dashboard_evaluates_only_the_case_that_changed(
+    staff_client, config, django_assert_num_queries, count
+):
+    store_cases(count, config, at(1, 8))
+    store(ready_case("WAITING", None), config=config)
+    staff_client.get("/dashboard/")
+    changed = Case.objects.get(reference="Q-000")
+    changed.levels = ["L1", "L2"]
+    changed.save()  # as any service or the admin would: its history row makes it stale
+
+    # The case's rows again (5, as the engine reads them) and its stored readiness (1).
+    with django_assert_num_queries(DASHBOARD_QUERIES + 6):
         response = staff_client.get("/dashboard/")
 
     assert len(listed(response)) == min(count, 50) + 1

@@ -1,0 +1,58 @@
+"""Reading stored readiness (models.Readiness): which rows are fresh, and their flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import F, Q
+
+from checklists import rules
+from checklists.catalog import RuleConfig
+from checklists.models import Readiness
+
+
+def fresh(*, as_of: dt.datetime, config: RuleConfig, prefix: str = "") -> Q:
+    """Rows computed at their case's current generation, with these rules and this clinic time
+    zone, and not yet past the moment the date alone could change them. `prefix` names the
+    relation from another model ("readiness__"). A config not read from the database (no
+    version) trusts nothing."""
+    if config.data_version is None:
+        return Q(pk__in=[])
+    return Q(
+        **{
+            f"{prefix}computed_generation": F(f"{prefix}generation"),
+            f"{prefix}rules_version": config.data_version,
+            f"{prefix}time_zone": config.time_zone.key,
+        }
+    ) & (Q(**{f"{prefix}valid_until__isnull": True}) | Q(**{f"{prefix}valid_until__gt": as_of}))
+
+
+def is_fresh(readiness: Readiness | None, *, as_of: dt.datetime, config: RuleConfig) -> bool:
+    """`fresh`, for a row already read."""
+    return (
+        readiness is not None
+        and config.data_version is not None
+        and readiness.computed_generation == readiness.generation
+        and readiness.rules_version == config.data_version
+        and readiness.time_zone == config.time_zone.key
+        and (readiness.valid_until is None or readiness.valid_until > as_of)
+    )
+
+
+def stored_flags(readiness: Readiness, *, as_of: dt.datetime) -> tuple[rules.Flag, ...]:
+    """The stored flags as the engine's, `overdue` judged now (it is never stored)."""
+    flags = []
+    for flag in readiness.flags:
+        due = dt.datetime.fromisoformat(flag["due"]) if flag["due"] else None
+        flags.append(
+            rules.Flag(
+                code=flag["code"],
+                severity=flag["severity"],
+                owner=flag["owner"],
+                due=due,
+                overdue=due is not None and due < as_of,
+                message=flag["message"],
+                data=flag["data"],
+            )
+        )
+    return tuple(flags)
