@@ -148,8 +148,8 @@ def dashboard_cases(
     and draft cases without a slot, filtered and sorted in SQL on their stored readiness (made
     fresh first: only the cases changed since they were last computed are evaluated).
 
-    The cases' ids come first, by two index scans (active slots by start; drafts): never "in
-    range OR unscheduled" across a join, which reads every case. The cost follows the range.
+    The cases' ids come first, by two index scans (active slots by start; drafts), to make their
+    readiness fresh. The cost follows the range, and each page the page.
     """
     start, end = day_bounds(filters.from_date, filters.to_date, config.time_zone)
     in_range = Appointment.objects.filter(is_active=True, start__gte=start, start__lt=end)
@@ -157,25 +157,28 @@ def dashboard_cases(
         in_range = in_range.filter(room=filters.room)
     unscheduled = Case.objects.filter(status=Case.Status.DRAFT, appointment__isnull=True)
     wanted = in_range.order_by().values_list("case_id", flat=True)
-    wanted = list(wanted.union(unscheduled.order_by().values_list("pk", flat=True)))
-    readiness_make_fresh(wanted, as_of=as_of, config=config)
+    wanted = wanted.union(unscheduled.order_by().values_list("pk", flat=True))
+    readiness_make_fresh(list(wanted), as_of=as_of, config=config)
+    # Each list is its own query driven by its index (slots by start, drafts), paged with LIMIT:
+    # never "in range OR unscheduled" across a join, which reads every case.
+    upcoming = Case.objects.filter(
+        status__in=[Case.Status.DRAFT, Case.Status.SCHEDULED],
+        appointment__in=in_range,
+    ).order_by("appointment__start", "appointment__room__name", "created_at", "pk")
+    unscheduled = unscheduled.order_by("created_at", "pk")
     # A row changed since it was made fresh is never left out of "not ready" or an owner's list.
     unsure = ~fresh(as_of=as_of, config=config, prefix="readiness__")
-    cases = (
-        Case.objects.filter(pk__in=wanted, status__in=[Case.Status.DRAFT, Case.Status.SCHEDULED])
-        .filter(_search_q(filters.search))
-        .select_related("patient", "appointment__room", "readiness")
-    )
-    if filters.not_ready:
-        cases = cases.filter(Q(readiness__ready=False) | unsure)
-    if filters.owner:
-        cases = cases.filter(Q(**{f"readiness__open_{filters.owner}": True}) | unsure)
-    return (
-        cases.filter(appointment__isnull=False).order_by(
-            "appointment__start", "appointment__room__name", "created_at", "pk"
-        ),
-        cases.filter(appointment__isnull=True).order_by("created_at", "pk"),
-    )
+    lists = []
+    for cases in (upcoming, unscheduled):
+        cases = cases.filter(_search_q(filters.search)).select_related(
+            "patient", "appointment__room", "readiness"
+        )
+        if filters.not_ready:
+            cases = cases.filter(Q(readiness__ready=False) | unsure)
+        if filters.owner:
+            cases = cases.filter(Q(**{f"readiness__open_{filters.owner}": True}) | unsure)
+        lists.append(cases)
+    return lists[0], lists[1]
 
 
 def case_rows(cases: Iterable[Case], *, as_of: dt.datetime, config: RuleConfig) -> list[CaseRow]:
