@@ -201,14 +201,6 @@ def case_rows(cases: Iterable[Case], *, as_of: dt.datetime, config: RuleConfig) 
     ]
 
 
-def dashboard_rows(
-    *, filters: DashboardFilters, as_of: dt.datetime, config: RuleConfig
-) -> tuple[list[CaseRow], list[CaseRow]]:
-    """Both lists whole, as rows (the view pages through `dashboard_cases` instead)."""
-    upcoming, unscheduled = dashboard_cases(filters=filters, as_of=as_of, config=config)
-    return case_rows(upcoming, as_of=as_of, config=config), case_rows(unscheduled, as_of=as_of, config=config)
-
-
 def room_days(*, day: dt.date, as_of: dt.datetime, config: RuleConfig) -> list[RoomDay]:
     """Each active room (and any other room holding a case that day), by name, with its gaps."""
     tz = config.time_zone

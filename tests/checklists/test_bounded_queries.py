@@ -19,7 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from checklists.models import Appointment, Case, Intake, Patient, Room
-from checklists.selectors.dashboard import DashboardFilters, dashboard_rows, room_days
+from checklists.selectors.dashboard import DashboardFilters, case_rows, dashboard_cases, room_days
 from notifications import selectors as sweep_selectors
 
 pytestmark = [
@@ -119,7 +119,8 @@ def test_the_dashboard_reads_a_week_of_cases_through_indexes(ten_thousand_cases,
     week = DashboardFilters(from_date=dt.date(2026, 6, 1), to_date=dt.date(2026, 6, 7))
 
     with CaptureQueriesContext(connection) as captured:
-        upcoming, unscheduled = dashboard_rows(filters=week, as_of=FIRST, config=config)
+        lists = dashboard_cases(filters=week, as_of=FIRST, config=config)
+        upcoming, unscheduled = (case_rows(cases, as_of=FIRST, config=config) for cases in lists)
 
     assert len(upcoming) == booked(dt.datetime(2026, 6, 1, tzinfo=dt.UTC), days=7) > 60
     assert len(unscheduled) == CASES // 1000
