@@ -17,7 +17,7 @@ from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import Appointment, Case, Room
 from checklists.selectors.cases import case_queryset, cases_evaluate
-from checklists.selectors.readiness import fresh, is_fresh, stored_flags
+from checklists.selectors.readiness import fresh, is_fresh, stored_flags, without_fresh_answer
 from checklists.services.readiness import readiness_make_fresh
 
 OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
@@ -148,17 +148,27 @@ def dashboard_cases(
     and draft cases without a slot, filtered and sorted in SQL on their stored readiness (made
     fresh first: only the cases changed since they were last computed are evaluated).
 
-    The cases' ids come first, by two index scans (active slots by start; drafts), to make their
-    readiness fresh. The cost follows the range, and each page the page.
+    The cases without a fresh answer come first, by two index scans (active slots by start;
+    drafts) each probing the readiness row, and are computed. The cost follows the range (in
+    SQL, nothing sent back when all are fresh), and each page the page.
     """
     start, end = day_bounds(filters.from_date, filters.to_date, config.time_zone)
     in_range = Appointment.objects.filter(is_active=True, start__gte=start, start__lt=end)
     if filters.room is not None:
         in_range = in_range.filter(room=filters.room)
     unscheduled = Case.objects.filter(status=Case.Status.DRAFT, appointment__isnull=True)
-    wanted = in_range.order_by().values_list("case_id", flat=True)
-    wanted = wanted.union(unscheduled.order_by().values_list("pk", flat=True))
-    readiness_make_fresh(list(wanted), as_of=as_of, config=config)
+    freshness = {"as_of": as_of, "config": config}
+    not_fresh = without_fresh_answer(in_range, case_field="case_id", **freshness)
+    not_fresh = (
+        not_fresh.order_by()
+        .values_list("case_id", flat=True)
+        .union(
+            without_fresh_answer(unscheduled, case_field="pk", **freshness)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+    )
+    readiness_make_fresh(list(not_fresh), as_of=as_of, config=config)
     # Each list is its own query driven by its index (slots by start, drafts), paged with LIMIT:
     # never "in range OR unscheduled" across a join, which reads every case.
     upcoming = Case.objects.filter(
