@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar
 
 from django.db.models import Q, QuerySet
@@ -37,40 +38,41 @@ class DashboardFilters:
 
 @dataclass(frozen=True)
 class CaseRow:
-    """A case with its open flags (sorted by the engine) and what the lists show about them."""
+    """A case with its open flags (sorted by the engine) and what the lists show about them
+    (each worked out once: a template reads them several times per row)."""
 
     case: Case
     flags: tuple[rules.Flag, ...]
     tz: dt.tzinfo
     is_gap: ClassVar[bool] = False  # told apart from `Gap` in the day view's template
 
-    @property
+    @cached_property
     def ready(self) -> bool:
         return rules.is_ready(self.flags)
 
-    @property
+    @cached_property
     def blockers(self) -> int:
         return sum(flag.severity == rules.BLOCKER for flag in self.flags)
 
-    @property
+    @cached_property
     def warnings(self) -> int:
         return len(self.flags) - self.blockers
 
-    @property
+    @cached_property
     def overdue(self) -> int:
         return sum(flag.overdue for flag in self.flags)
 
-    @property
+    @cached_property
     def top_flag(self) -> rules.Flag | None:
         """The most urgent open flag: the first in the engine's sort order."""
         return self.flags[0] if self.flags else None
 
-    @property
+    @cached_property
     def start(self) -> dt.datetime | None:
         appointment = getattr(self.case, "appointment", None)
         return appointment.start if appointment is not None else None
 
-    @property
+    @cached_property
     def day(self) -> dt.date | None:
         """The appointment's date in the clinic time zone (for grouping by day)."""
         return self.start.astimezone(self.tz).date() if self.start else None
@@ -78,7 +80,7 @@ class CaseRow:
     def has_owner(self, owner: str) -> bool:
         return any(flag.owner == owner for flag in self.flags)
 
-    @property
+    @cached_property
     def call_patient(self) -> bool:
         """The patient has items open but no email address, so no reminder reaches them: phone them."""
         return not self.case.patient.email and self.has_owner(rules.PATIENT)
@@ -143,14 +145,16 @@ def _rows(queryset: QuerySet[Case], *, as_of: dt.datetime, config: RuleConfig) -
 
 def dashboard_cases(
     *, filters: DashboardFilters, as_of: dt.datetime, config: RuleConfig
-) -> tuple[QuerySet[Case], QuerySet[Case]]:
-    """(upcoming, unscheduled) as querysets to page through: the range's active cases by start,
-    and draft cases without a slot, filtered and sorted in SQL on their stored readiness (made
-    fresh first: only the cases changed since they were last computed are evaluated).
+) -> tuple[QuerySet[int], QuerySet[int]]:
+    """(upcoming, unscheduled) as case ids to page through (`case_rows` reads a page's cases):
+    the range's active cases by start, and draft cases without a slot, filtered and sorted in SQL
+    on their stored readiness (made fresh first: only the cases changed since they were last
+    computed are evaluated).
 
     The cases without a fresh answer come first, by two index scans (active slots by start;
-    drafts) each probing the readiness row, and are computed. The cost follows the range (in
-    SQL, nothing sent back when all are fresh), and each page the page.
+    drafts) each probing the readiness row, and are computed. Each list then sorts only narrow
+    rows (ids and sort keys) and reads whole rows for one page: the cost follows the range in
+    SQL, and the page in Python.
     """
     start, end = day_bounds(filters.from_date, filters.to_date, config.time_zone)
     in_range = Appointment.objects.filter(is_active=True, start__gte=start, start__lt=end)
@@ -180,21 +184,23 @@ def dashboard_cases(
     unsure = ~fresh(as_of=as_of, config=config, prefix="readiness__")
     lists = []
     for cases in (upcoming, unscheduled):
-        cases = cases.filter(_search_q(filters.search)).select_related(
-            "patient", "appointment__room", "readiness"
-        )
+        cases = cases.filter(_search_q(filters.search))
         if filters.not_ready:
             cases = cases.filter(Q(readiness__ready=False) | unsure)
         if filters.owner:
             cases = cases.filter(Q(**{f"readiness__open_{filters.owner}": True}) | unsure)
-        lists.append(cases)
+        lists.append(cases.values_list("pk", flat=True))
     return lists[0], lists[1]
 
 
-def case_rows(cases: Iterable[Case], *, as_of: dt.datetime, config: RuleConfig) -> list[CaseRow]:
-    """Rows from the stored readiness (no engine run); a case changed since its row was made fresh
-    is evaluated live instead, so a list never shows an answer it cannot vouch for."""
-    cases = list(cases)
+def case_rows(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig) -> list[CaseRow]:
+    """Rows for these cases, in this order, from the stored readiness (no engine run); a case
+    changed since its row was made fresh is evaluated live instead, so a list never shows an
+    answer it cannot vouch for."""
+    case_ids = list(case_ids)
+    cases = Case.objects.filter(pk__in=case_ids).select_related("patient", "appointment__room", "readiness")
+    by_pk = {case.pk: case for case in cases}
+    cases = [by_pk[pk] for pk in case_ids if pk in by_pk]
     stale = [
         case.pk
         for case in cases
