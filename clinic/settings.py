@@ -114,6 +114,13 @@ TEMPLATES = [
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    # PostgreSQL's default (4.0) prices an index probe for spinning disks: counting a fortnight's
+    # 1,100 slots it then prefers to read all 100,000 cases (29 ms, against 2 ms by index). 1.1 is
+    # the usual value for SSD or a database held in memory; DB_RANDOM_PAGE_COST overrides it.
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)}"
+        )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {

@@ -1,7 +1,8 @@
 """The reads behind the dashboard and the day view: cases with their flags, in fixed queries.
 
-The dashboard reads the stored readiness (models.Readiness), filtering, sorting and paging in SQL;
-the day view (one day) evaluates its cases live (`case_queryset` + `rules.evaluate`).
+The dashboard reads the stored readiness (models.Readiness), filtering, sorting and paging in SQL
+and computing only the answers that are stale; the day view (one day) evaluates its cases live
+(`case_queryset` + `rules.evaluate`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from checklists import rules
 from checklists.catalog import RuleConfig
-from checklists.models import Appointment, Case, Room
+from checklists.models import Appointment, Case, Readiness, Room
 from checklists.selectors.cases import case_queryset, cases_evaluate
 from checklists.selectors.readiness import fresh, is_fresh, stored_flags, without_fresh_answer
 from checklists.services.readiness import readiness_make_fresh
@@ -148,69 +149,72 @@ def dashboard_cases(
 ) -> tuple[QuerySet[int], QuerySet[int]]:
     """(upcoming, unscheduled) as case ids to page through (`case_rows` reads a page's cases):
     the range's active cases by start, and draft cases without a slot, filtered and sorted in SQL
-    on their stored readiness (made fresh first: only the cases changed since they were last
-    computed are evaluated).
+    on their stored readiness.
 
-    The cases without a fresh answer come first, by two index scans (active slots by start;
-    drafts) each probing the readiness row, and are computed. Each list then sorts only narrow
-    rows (ids and sort keys) and reads whole rows for one page: the cost follows the range in
-    SQL, and the page in Python.
+    Each list is its own query driven by its index (active slots by start; drafts by creation),
+    never "in range OR unscheduled" across a join, which reads every case; each sorts narrow rows
+    (ids and sort keys) and `case_rows` reads whole rows for one page only.
     """
     start, end = day_bounds(filters.from_date, filters.to_date, config.time_zone)
-    in_range = Appointment.objects.filter(is_active=True, start__gte=start, start__lt=end)
+    in_range = {
+        "appointment__is_active": True,
+        "appointment__start__gte": start,
+        "appointment__start__lt": end,
+    }
     if filters.room is not None:
-        in_range = in_range.filter(room=filters.room)
-    unscheduled = Case.objects.filter(status=Case.Status.DRAFT, appointment__isnull=True)
-    freshness = {"as_of": as_of, "config": config}
-    not_fresh = without_fresh_answer(in_range, case_field="case_id", **freshness)
-    not_fresh = (
-        not_fresh.order_by()
-        .values_list("case_id", flat=True)
-        .union(
-            without_fresh_answer(unscheduled, case_field="pk", **freshness)
-            .order_by()
-            .values_list("pk", flat=True)
-        )
+        in_range["appointment__room"] = filters.room
+    upcoming = Case.objects.filter(status__in=[Case.Status.DRAFT, Case.Status.SCHEDULED], **in_range)
+    upcoming = upcoming.order_by("appointment__start", "appointment__room__name", "created_at", "pk")
+    unscheduled = Case.objects.filter(status=Case.Status.DRAFT).exclude(
+        Exists(Appointment.objects.filter(case=OuterRef("pk")))
     )
-    readiness_make_fresh(list(not_fresh), as_of=as_of, config=config)
-    # Each list is its own query driven by its index (slots by start, drafts), paged with LIMIT:
-    # never "in range OR unscheduled" across a join, which reads every case.
-    upcoming = Case.objects.filter(
-        status__in=[Case.Status.DRAFT, Case.Status.SCHEDULED],
-        appointment__in=in_range,
-    ).order_by("appointment__start", "appointment__room__name", "created_at", "pk")
     unscheduled = unscheduled.order_by("created_at", "pk")
-    # A row changed since it was made fresh is never left out of "not ready" or an owner's list.
-    unsure = ~fresh(as_of=as_of, config=config, prefix="readiness__")
     lists = []
     for cases in (upcoming, unscheduled):
         cases = cases.filter(_search_q(filters.search))
-        if filters.not_ready:
-            cases = cases.filter(Q(readiness__ready=False) | unsure)
-        if filters.owner:
-            cases = cases.filter(Q(**{f"readiness__open_{filters.owner}": True}) | unsure)
+        if filters.not_ready or filters.owner:
+            cases = _by_readiness(cases, filters, as_of=as_of, config=config)
         lists.append(cases.values_list("pk", flat=True))
     return lists[0], lists[1]
 
 
+def _by_readiness(
+    cases: QuerySet[Case], filters: DashboardFilters, *, as_of: dt.datetime, config: RuleConfig
+) -> QuerySet[Case]:
+    """`cases` narrowed to the not ready ones or an owner's: the list's stored answers are made
+    fresh first (only the cases changed since they were last computed are evaluated: found by
+    probing each one's readiness row, no ids sent back and forth), and a case changed since is
+    kept in the list (`case_rows` evaluates it), never left out."""
+    freshness = {"as_of": as_of, "config": config}
+    not_fresh = without_fresh_answer(cases.order_by(), case_field="pk", **freshness)
+    readiness_make_fresh(list(not_fresh.values_list("pk", flat=True)), **freshness)
+    unsure = ~fresh(prefix="readiness__", **freshness)
+    if filters.not_ready:
+        cases = cases.filter(Q(readiness__ready=False) | unsure)
+    if filters.owner:
+        cases = cases.filter(Q(**{f"readiness__open_{filters.owner}": True}) | unsure)
+    return cases
+
+
 def case_rows(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig) -> list[CaseRow]:
-    """Rows for these cases, in this order, from the stored readiness (no engine run); a case
-    changed since its row was made fresh is evaluated live instead, so a list never shows an
-    answer it cannot vouch for."""
+    """Rows for these cases, in this order, from their stored readiness, made fresh first where
+    it is not (only those cases are evaluated, and stored for the next reader); a case changed
+    again in between is evaluated live, so a list never shows an answer it cannot vouch for."""
     case_ids = list(case_ids)
     cases = Case.objects.filter(pk__in=case_ids).select_related("patient", "appointment__room", "readiness")
     by_pk = {case.pk: case for case in cases}
     cases = [by_pk[pk] for pk in case_ids if pk in by_pk]
-    stale = [
-        case.pk
-        for case in cases
-        if not is_fresh(getattr(case, "readiness", None), as_of=as_of, config=config)
-    ]
+    answers = {case.pk: getattr(case, "readiness", None) for case in cases}
+    stale = [pk for pk, answer in answers.items() if not is_fresh(answer, as_of=as_of, config=config)]
+    if stale:
+        readiness_make_fresh(stale, as_of=as_of, config=config)
+        answers.update({answer.case_id: answer for answer in Readiness.objects.filter(case_id__in=stale)})
+        stale = [pk for pk in stale if not is_fresh(answers[pk], as_of=as_of, config=config)]
     live = cases_evaluate(case_queryset().filter(pk__in=stale), as_of=as_of, config=config) if stale else {}
     return [
         CaseRow(
             case=case,
-            flags=live[case.pk] if case.pk in live else stored_flags(case.readiness, as_of=as_of),
+            flags=live[case.pk] if case.pk in live else stored_flags(answers[case.pk], as_of=as_of),
             tz=config.time_zone,
         )
         for case in cases

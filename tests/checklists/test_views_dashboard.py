@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from checklists import casedata as cd
-from checklists.models import AccessLog, Case
+from checklists.models import AccessLog, Case, Readiness
 from checklists.services.cases import case_cancel
 from checklists.services.imports import cases_import
 from tests.factories import StaffFactory, full_case, store_cases
@@ -23,13 +23,12 @@ TODAY = NOW.date()
 
 # Whatever the number of cases, once their readiness is stored: session, user, groups (role
 # check), 4 for the clinic's rule data (1 when a process kept it, never inside a test's
-# transaction), the cases in range without a fresh stored answer (none: one UNION of two index
-# scans, each probing the readiness row), per list a count, a page of ids (sorted on narrow rows)
-# and the page's cases with patient, slot, room and readiness joined (6), the access log row,
+# transaction), per list a count, a page of ids (sorted on narrow rows) and the page's cases with
+# patient, slot, room and readiness joined (6: no answer is computed, all are fresh), the access log row,
 # the rooms (the filter's choices), the session save (3, in a savepoint), and 3 for two-factor
 # sign-in (a coordinator without an app owes no code: her app, backup codes, groups).
 # The schedule: the same, but its one day's cases are evaluated live (5 queries, no readiness).
-DASHBOARD_QUERIES = 22
+DASHBOARD_QUERIES = 21
 SCHEDULE_QUERIES = 20
 
 
@@ -342,12 +341,37 @@ def test_after_a_change_the_dashboard_evaluates_only_the_case_that_changed(
     changed.levels = ["L1", "L2"]
     changed.save()  # as any service or the admin would: its history row makes it stale
 
-    # For the one stale case: which of those found stale are fresh (1), its row made sure of (1),
-    # its generation (1), its rows as the engine reads them (5), its stored readiness (1).
-    with django_assert_num_queries(DASHBOARD_QUERIES + 9):
+    # For the one stale case on the page: which of those found stale are fresh (1), its row made
+    # sure of (1), its generation (1), its rows as the engine reads them (5), its stored readiness
+    # (1), and the stored answer read back (1).
+    with django_assert_num_queries(DASHBOARD_QUERIES + 10):
         response = staff_client.get("/dashboard/")
 
     assert len(listed(response)) == min(count, 50) + 1
+
+
+def test_the_dashboard_computes_the_answers_of_the_page_it_shows_not_of_the_whole_range(staff_client, config):
+    store_cases(55, config, at(1, 8))
+    store(ready_case("WAITING", None), config=config)
+
+    staff_client.get("/dashboard/")
+
+    # The first page's 50 slots and the one unscheduled case; the five on page two wait for it.
+    assert Readiness.objects.filter(computed_generation__isnull=False).count() == 51
+    assert "Q-054" in listed(staff_client.get("/dashboard/?page=2"))
+    assert Readiness.objects.filter(computed_generation__isnull=False).count() == 56
+
+
+def test_a_not_ready_list_computes_every_answer_in_its_range_so_its_count_is_exact(staff_client, config):
+    store_cases(55, config, at(1, 8))
+    store(ready_case("READY", at(2, 8), room="IR Suite 2"), config=config)
+
+    response = staff_client.get("/dashboard/?not_ready=on")
+
+    assert Readiness.objects.filter(computed_generation__isnull=False).count() == 56
+    assert "56 cases" not in response.content.decode() and "55 cases" in response.content.decode()
+    shown = listed(response) + listed(staff_client.get("/dashboard/?not_ready=on&page=2"))
+    assert len(shown) == 55 and "READY" not in shown
 
 
 # --- Day schedule ---------------------------------------------------------------------------------
