@@ -15,6 +15,7 @@ urlpatterns = [
     path("cases/<uuid:case_uuid>/edit/", cases.case_edit, name="case_edit"),
     path("cases/<uuid:case_uuid>/cancel/", cases.case_cancel, name="case_cancel"),
     path("cases/<uuid:case_uuid>/", case_detail.case_detail, name="case_detail"),
+    path("cases/<uuid:case_uuid>/editors/<str:section>/", case_detail.case_editor, name="case_editor"),
     path("cases/<uuid:case_uuid>/signoffs/", case_detail.signoff_record, name="case_signoff_record"),
     path(
         "cases/<uuid:case_uuid>/signoffs/<str:item>/withdraw/",

@@ -46,6 +46,7 @@ def staff_pages(client, config, coordinator) -> dict[str, bytes]:
             "case-new": "/cases/new/",
             "case-edit": f"/cases/{case.uuid}/edit/",
             "case-sheet": f"/cases/{case.uuid}/sheet/",
+            "case-editor-page": f"/cases/{case.uuid}/editors/medications/",
         }.items()
     }
     pages["case-new-refused"] = client.post("/cases/new/", {"first_name": ""}).content

@@ -49,6 +49,23 @@ from checklists.services import case_page, catalogue, edits, signoffs
 from checklists.views.common import staff_required
 
 PAGE = "checklists/case_detail/page.html"
+EDITOR_PAGE = "checklists/case_detail/editor_page.html"
+# The page's edit forms by section, each shown in a closed <details> and rendered only when opened
+# (`case_editor`) or when it comes back refused; `EDITOR_TITLES` heads an editor's own page.
+EDITORS = {
+    "medications": ("medications_version", "medications_formset"),
+    "allergies": ("allergies_version", "allergies_formset"),
+    "intake": ("intake_form",),
+    "driver": ("driver_form", "driver_remove_form"),
+    "labs": ("lab_form",),
+}
+EDITOR_TITLES = {
+    "medications": "Add, change or remove medicines",
+    "allergies": "Add, change or remove allergies",
+    "intake": "Record answers for the patient (phone intake)",
+    "driver": "Driver home",
+    "labs": "Add a lab result",
+}
 FLAGS_PARTIAL = "checklists/case_detail/partials/flags.html"
 OWNERS = ((rules.PATIENT, "Patient"), (rules.COORDINATOR, "Coordinator"), (rules.CLINICIAN, "Clinician"))
 INTAKE_CODES = frozenset(
@@ -296,9 +313,15 @@ def _page_context(request: HttpRequest, case: Case, config: RuleConfig, **bound)
     # One query for the user's groups, however many permission checks the page makes.
     prefetch_related_objects([request.user], "groups")
     timeline = rules.timeline_for(cases.case_to_data(case), config)
+    editors = {}
+    if bound:  # a refused form comes back in place, with the rest of its section
+        forms = _forms(case, config)
+        for names in EDITORS.values():
+            if any(name in bound for name in names):
+                editors.update({name: bound.get(name, forms[name]) for name in names})
     return {
         **_flags_context(request, case, config, now),
-        **_forms(case, config),
+        **editors,
         **bound,
         "patient": case.patient,
         "appointment": getattr(case, "appointment", None),
@@ -343,6 +366,27 @@ def case_detail(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     config = load_rule_config()
     case = _case(case_uuid)
     return render(request, PAGE, _page_context(request, case, config))
+
+
+@require_GET
+@staff_required
+def case_editor(request: HttpRequest, case_uuid: UUID, section: str) -> HttpResponse:
+    """One section's edit form: the fragment htmx puts in the page when its <details> opens, or
+    (without JavaScript) a page of its own; the forms post to the same actions either way."""
+    if section not in EDITORS:
+        raise Http404("No such editor.")
+    case = _case(case_uuid)
+    forms = _forms(case, load_rule_config())
+    context = {
+        "case": case,
+        "driver": getattr(case, "driver", None),
+        "section": section,
+        "title": EDITOR_TITLES[section],
+        **{name: forms[name] for name in EDITORS[section]},
+    }
+    if request.htmx:
+        return render(request, f"checklists/case_detail/partials/editor_{section}.html", context)
+    return render(request, EDITOR_PAGE, context)
 
 
 # --- Sign-offs (htmx or full page) ---------------------------------------------------------------

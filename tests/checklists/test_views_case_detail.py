@@ -650,7 +650,7 @@ def test_the_phone_intake_states_the_clinics_own_pregnancy_age_limit(client, cas
     RuleSettings.objects.filter(pk=1).update(pregnancy_age_below=50)
     client.force_login(coordinator)
 
-    page = _page(client, case).content.decode()
+    page = client.get(_url("case_editor", case, "intake")).content.decode()
 
     assert "not recorded as male under 50" in page
     assert "under 55" not in page
@@ -677,3 +677,52 @@ def test_a_clinician_sees_the_clinicians_items_first(client, case, clinician, co
         "coordinator",
         "clinician",
     ]
+
+
+# --- Edit forms, rendered when opened -------------------------------------------------------------
+
+
+def test_the_page_renders_its_edit_forms_only_when_one_is_opened(client, case, coordinator):
+    client.force_login(coordinator)
+
+    page = _page(client, case).content.decode()
+
+    # Each closed section holds a link (htmx fetches it when the section opens), not the form.
+    for section in ("medications", "allergies", "intake", "driver", "labs"):
+        assert f'href="{_url("case_editor", case, section)}"' in page
+    assert "Save medicines" not in page and 'name="medications-0-name"' not in page
+
+
+def test_an_opened_section_gets_its_form_with_the_current_lines(client, case, coordinator):
+    client.force_login(coordinator)
+    line = case.medications.order_by("position").first()
+
+    fragment = client.get(_url("case_editor", case, "medications"), headers={"HX-Request": "true"})
+    own_page = client.get(_url("case_editor", case, "medications"))
+
+    html = fragment.content.decode()
+    assert "<html" not in html and "Save medicines" in html
+    assert 'name="medications-0-name"' in html and f'value="{line.name}"' in html
+    assert f'action="{_url("case_medications_save", case)}"' in html
+    # Without JavaScript the link opens the same form on a page of its own, with the way back.
+    assert "<html" in own_page.content.decode() and "Save medicines" in own_page.content.decode()
+    assert f'href="{_url("case_detail", case)}#medications"' in own_page.content.decode()
+
+
+def test_a_refused_form_comes_back_open_in_its_section_with_the_rest_of_it(client, case, coordinator):
+    client.force_login(coordinator)
+
+    response = client.post(
+        _url("case_driver_save", case), {"name": "Cy", "phone": "12", "version": case.version}
+    )
+
+    html = response.content.decode()
+    assert response.context["driver_form"].errors["phone"]
+    assert "Remove driver" in html  # the section's other form, as when it is opened
+    assert "Save medicines" not in html  # the other sections stay closed and unrendered
+
+
+def test_an_unknown_editor_is_not_found(client, case, coordinator):
+    client.force_login(coordinator)
+
+    assert client.get(_url("case_editor", case, "passwords")).status_code == 404

@@ -62,8 +62,9 @@ def test_a_case_goes_from_not_ready_to_signed_off_across_coordinator_and_clinici
     # The coordinator books the case and records the patient's blood thinner from a phone call.
     log_in(page, "cora")
     create_case_through_the_form(page, next_weekday_at_nine())
-    page.get_by_text("Add, change or remove medicines").click()
+    page.get_by_text("Add, change or remove medicines").click()  # the editor is fetched as it opens
     page.get_by_role("textbox", name="Medicine").first.fill("Eliquis 5mg")
+    check_page(page, "case-medicines-editor-open")
     page.get_by_role("button", name="Save medicines").click()
     page.get_by_role("cell", name="Eliquis 5mg").wait_for()
 

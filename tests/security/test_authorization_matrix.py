@@ -64,6 +64,7 @@ MATRIX: dict[str, Row] = {
     "checklists:case_edit": STAFF_FORM,
     "checklists:case_cancel": (*LOGGED_OUT, (405, 302), (405, 302), (405, 302)),
     "checklists:case_detail": STAFF_READ,
+    "checklists:case_editor": STAFF_READ,
     "checklists:case_signoff_record": STAFF_ACTION,
     # labs_reviewed is a clinician's item: a coordinator may not withdraw it.
     "checklists:case_signoff_withdraw": (*ACTION, (405, 403), (405, 302), (405, 302)),
@@ -124,6 +125,7 @@ def fill(route: str, case) -> str:
     return "/" + (
         route.replace("<uuid:case_uuid>", str(case.uuid))
         .replace("<str:item>", "labs_reviewed")
+        .replace("<str:section>", "medications")
         .replace("<str:token>", "not-a-real-token")
         .replace("<path:object_id>", str(case.pk))
     )
