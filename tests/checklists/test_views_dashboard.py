@@ -331,6 +331,21 @@ def test_the_dashboard_costs_the_same_queries_for_one_case_or_fifty_five(
 
 
 @pytest.mark.parametrize("count", [1, 55])
+def test_a_not_ready_list_costs_the_same_queries_for_one_case_or_fifty_five(
+    staff_client, config, django_assert_num_queries, count
+):
+    store_cases(count, config, at(1, 8))
+    store(ready_case("WAITING", None), config=config)
+    staff_client.get("/dashboard/?not_ready=on")
+
+    # Per list, the cases without a fresh answer (none) are found by one query first.
+    with django_assert_num_queries(DASHBOARD_QUERIES + 2):
+        response = staff_client.get("/dashboard/?not_ready=on")
+
+    assert len(listed(response)) == min(count, 50) + 1  # the unscheduled case has no slot yet
+
+
+@pytest.mark.parametrize("count", [1, 55])
 def test_after_a_change_the_dashboard_evaluates_only_the_case_that_changed(
     staff_client, config, django_assert_num_queries, count
 ):
