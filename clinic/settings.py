@@ -118,9 +118,8 @@ if env.str("DATABASE_URL", default=""):
     # 1,100 slots it then prefers to read all 100,000 cases (29 ms, against 2 ms by index). 1.1 is
     # the usual value for SSD or a database held in memory; DB_RANDOM_PAGE_COST overrides it.
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-            f"-c random_page_cost={env.float('DB_RANDOM_PAGE_COST', default=1.1)}"
-        )
+        random_page_cost = env.float("DB_RANDOM_PAGE_COST", default=1.1)
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c random_page_cost={random_page_cost}"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {
