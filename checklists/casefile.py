@@ -13,6 +13,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -158,13 +159,12 @@ def document_chunks(cases: Iterable[CaseData], *, time_zone: dt.tzinfo) -> Itera
     """`json.dumps(cases_to_document(cases, ...), indent=2, ensure_ascii=False)`, one case per
     chunk: an export holds one case in memory, not the whole document, whatever its size."""
     # The text around the cases is cut from a one-case document, so it cannot drift from
-    # `cases_to_document`: head is '{\n  "cases": [\n    ', margin the items' "\n    ".
+    # `cases_to_document`: head is '{\n  "cases": [\n    ', margin the items' "    ".
     head, tail = _dumps(_document([None])).split("null")
-    margin = head[head.rindex("\n") :]
+    margin = head[head.rindex("\n") + 1 :]
     empty = True
     for case in cases:
-        # json escapes a newline inside a string, so every "\n" in its output is between lines.
-        yield (head if empty else "," + margin) + _dumps(_case_to_json(case, time_zone)).replace("\n", margin)
+        yield (head if empty else ",\n" + margin) + _dumps(_case_to_json(case, time_zone), margin=margin)
         empty = False
     yield _dumps(_document([])) if empty else tail
 
@@ -596,8 +596,46 @@ def _document(cases: list[Any]) -> dict[str, Any]:
     return {"cases": cases}
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+def _dumps(value: Any, *, margin: str = "") -> str:
+    """`json.dumps(value, indent=2, ensure_ascii=False)`, every line after the first indented by
+    `margin` more. Twice as fast for an export: with an indent the standard library encodes in
+    pure Python, token by token; here strings go through its C encoder and the rest is joined."""
+    parts: list[str] = []
+    _write_json(value, "\n" + margin, parts)
+    return "".join(parts)
+
+
+def _write_json(value: Any, newline: str, parts: list[str]) -> None:
+    if isinstance(value, str):
+        parts.append(encode_basestring(value))
+    elif isinstance(value, dict):
+        if not value:
+            parts.append("{}")
+            return
+        inner, separator = newline + "  ", "{"
+        for key, item in value.items():
+            parts.append(f"{separator}{inner}{encode_basestring(key)}: ")
+            _write_json(item, inner, parts)
+            separator = ","
+        parts.append(newline + "}")
+    elif isinstance(value, list):
+        if not value:
+            parts.append("[]")
+            return
+        inner, separator = newline + "  ", "["
+        for item in value:
+            parts.append(separator + inner)
+            _write_json(item, inner, parts)
+            separator = ","
+        parts.append(newline + "]")
+    elif value is None:
+        parts.append("null")
+    elif value is True:
+        parts.append("true")
+    elif value is False:
+        parts.append("false")
+    else:  # numbers (NaN and infinities as json writes them); anything else is json's TypeError
+        parts.append(json.dumps(value))
 
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from checklists import rules
 from checklists.casedata import CaseData
 from checklists.catalog import RuleConfig
 from checklists.models import Appointment, Case, Intake
-from checklists.selectors.cases import case_queryset, case_to_data
+from checklists.selectors.cases import case_queryset, cases_data_iter
 from notifications.models import Notification, NotificationSettings
 from notifications.reminder_plan import ReminderSettings, StaffRecipient
 
@@ -74,19 +74,15 @@ def sweep_cases(*, now: dt.datetime, until: dt.datetime, submitted_since: dt.dat
 def upcoming_evaluated(
     *, now: dt.datetime, until: dt.datetime, config: RuleConfig
 ) -> list[tuple[CaseData, tuple[rules.Flag, ...]]]:
-    """Active cases starting in [now, until), as engine data with their open flags (five queries)."""
-    cases = list(
-        case_queryset()
-        .filter(
-            status__in=ACTIVE_STATUSES,
-            appointment__is_active=True,
-            appointment__start__gte=now,
-            appointment__start__lt=until,
-        )
-        .order_by("appointment__start", "pk")
-    )
-    data = [case_to_data(case) for case in cases]
-    return [(case, rules.evaluate(case, config, now)) for case in data]
+    """Active cases starting in [now, until), as engine data with their open flags (one query,
+    then four per 500 cases)."""
+    cases = Case.objects.filter(
+        status__in=ACTIVE_STATUSES,
+        appointment__is_active=True,
+        appointment__start__gte=now,
+        appointment__start__lt=until,
+    ).order_by("appointment__start", "pk")
+    return [(case, rules.evaluate(case, config, now)) for case in cases_data_iter(cases)]
 
 
 def unknown_outcome_messages() -> list[Notification]:

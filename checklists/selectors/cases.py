@@ -1,9 +1,11 @@
-"""Reading cases: querysets with every join the readiness engine needs, and cases as CaseData."""
+"""Reading cases: querysets with every join the readiness engine needs, and cases as CaseData
+(`case_to_data` from model instances; `cases_data` straight from rows, for many cases at once)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
 from django.db.models import Prefetch, QuerySet
 
@@ -11,8 +13,11 @@ from checklists import casedata as cd
 from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import (
+    Allergy,
     Appointment,
     Case,
+    LabResult,
+    Medication,
     Room,
     SignOff,
 )
@@ -141,6 +146,132 @@ def _signoff_data(s: SignOff, line_names: dict[int, str]) -> cd.SignOffData:
     )
 
 
+# Cases read as rows, not model instances, per round of queries: memory stays bounded by this.
+CHUNK_SIZE = 500
+
+# A case row: the case, its patient, and its one-to-ones by LEFT JOIN (all None when missing).
+_CASE_COLUMNS = (
+    "pk",
+    "reference",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__date_of_birth",
+    "patient__sex",
+    "patient__email",
+    "patient__phone",
+    "patient__language",
+    "levels",
+    "kind",
+    "anesthesia",
+    "contrast_planned",
+    "appointment__is_active",
+    "appointment__start",
+    "appointment__room__name",
+    "intake__submitted_at",
+    *(f"intake__{name}" for name in cd.INTAKE_ANSWERS),
+    "driver__pk",
+    "driver__name",
+    "driver__phone",
+    "driver__relationship",
+    "driver__confirmed_at",
+)
+
+
+def cases_data(case_ids: Iterable[int]) -> dict[int, cd.CaseData]:
+    """Each existing case of `case_ids` (by pk) exactly as `case_to_data` reads it from
+    `case_queryset()`, built from rows: five queries per `CHUNK_SIZE` cases, no model instances."""
+    case_ids = list(case_ids)
+    found: dict[int, cd.CaseData] = {}
+    for i in range(0, len(case_ids), CHUNK_SIZE):
+        chunk = Case.objects.filter(pk__in=case_ids[i : i + CHUNK_SIZE]).order_by()
+        found.update(_rows_to_data(list(chunk.values_list(*_CASE_COLUMNS))))
+    return found
+
+
+def cases_data_iter(cases: QuerySet[Case], *, chunk_size: int = CHUNK_SIZE) -> Iterator[cd.CaseData]:
+    """`cases` in their order as `cases_data` reads them: one query streams the case rows, then
+    four per `chunk_size` cases (however many cases, memory holds one chunk)."""
+    rows = cases.values_list(*_CASE_COLUMNS).iterator(chunk_size=chunk_size)
+    while chunk := list(islice(rows, chunk_size)):
+        yield from _rows_to_data(chunk).values()
+
+
+def _rows_to_data(rows: list[tuple]) -> dict[int, cd.CaseData]:
+    """CaseData by pk, in the order of `rows` (`_CASE_COLUMNS`), with their lines in four queries."""
+    ids = [row[0] for row in rows]
+    medications: dict[int, list[tuple[int, cd.MedicationData]]] = {pk: [] for pk in ids}
+    allergies: dict[int, list[cd.AllergyData]] = {pk: [] for pk in ids}
+    labs: dict[int, list[cd.LabData]] = {pk: [] for pk in ids}
+    signoffs: dict[int, list[tuple]] = {pk: [] for pk in ids}
+    # Each in the order its prefetch reads it (Meta.ordering within a case; sign-offs by time).
+    for case_id, pk, name, dose, frequency, last_dose in (
+        Medication.objects.filter(case_id__in=ids)
+        .order_by("case_id", "position", "id")
+        .values_list("case_id", "id", "name", "dose", "frequency", "last_dose_planned")
+    ):
+        medications[case_id].append((pk, cd.MedicationData(name, dose or None, frequency or None, last_dose)))
+    for case_id, category, substance, reaction, severity in (
+        Allergy.objects.filter(case_id__in=ids)
+        .order_by("case_id", "position", "id")
+        .values_list("case_id", "category", "substance", "reaction", "severity")
+    ):
+        allergies[case_id].append(cd.AllergyData(category, substance or None, reaction or None, severity))
+    for case_id, test, value, taken_on in (
+        LabResult.objects.filter(case_id__in=ids)
+        .order_by("case_id", "taken_on", "id")
+        .values_list("case_id", "test", "value", "taken_on")
+    ):
+        labs[case_id].append(cd.LabData(test, value, taken_on))
+    for row in (
+        SignOff.objects.filter(case_id__in=ids, withdrawn_at__isnull=True)
+        .order_by("case_id", "at", "id")
+        .values_list(
+            "case_id",
+            "medication_id",
+            "medication_name",
+            "item",
+            "by",
+            "at",
+            "note",
+            "last_dose_on",
+            "keep_taking",
+            "for_start",
+        )
+    ):
+        signoffs[row[0]].append(row[1:])
+
+    found = {}
+    for row in rows:
+        (pk, reference, first_name, last_name, born, sex, email, phone, language,
+         levels, kind, anesthesia, contrast, active, start, room, submitted_at, *answers,
+         driver_pk, driver_name, driver_phone, relationship, confirmed_at) = row  # fmt: skip
+        lines = medications[pk]
+        line_names = {line_pk: medication.name for line_pk, medication in lines}
+        found[pk] = cd.CaseData(
+            reference,
+            cd.PatientData(first_name, last_name, born, sex, email or None, phone or None, language),
+            cd.ProcedureData(cd.sort_levels(levels), kind, anesthesia, contrast),
+            cd.AppointmentData(start, room) if active else None,
+            tuple(medication for _, medication in lines),
+            tuple(allergies[pk]),
+            cd.IntakeData(*answers, submitted_at=submitted_at) if submitted_at is not None else None,
+            (
+                cd.DriverData(driver_name, driver_phone, relationship or None, confirmed_at)
+                if driver_pk is not None
+                else None
+            ),
+            tuple(labs[pk]),
+            tuple(
+                cd.SignOffData(item, by, at, note or None, name or None, last_dose_on, keep_taking, for_start)
+                for line_pk, name, item, by, at, note, last_dose_on, keep_taking, for_start in signoffs[pk]
+                # As in case_to_data: a per-medicine sign-off counts only while its line exists
+                # under the same name.
+                if not name or line_names.get(line_pk) == name
+            ),
+        )
+    return found
+
+
 def cases_evaluate(
     cases: Iterable[Case], *, as_of: dt.datetime, config: RuleConfig | None = None
 ) -> dict[int, tuple[rules.Flag, ...]]:
@@ -150,8 +281,9 @@ def cases_evaluate(
 
 
 def cases_by_reference(references: Sequence[str] | None = None) -> QuerySet[Case]:
-    """Cases for export: the named ones, or every case not cancelled, in reference order."""
-    queryset = case_queryset().order_by("reference")
+    """Cases for export: the named ones, or every case not cancelled, in reference order (no joins:
+    read them with `cases_data_iter`)."""
+    queryset = Case.objects.order_by("reference")
     if references:
         return queryset.filter(reference__in=references)
     return queryset.exclude(status=Case.Status.CANCELLED)

@@ -6,10 +6,10 @@ from django.core.management.base import BaseCommand
 
 from checklists.casefile import document_chunks
 from checklists.management.casefile_command import fail, rule_config
-from checklists.selectors.cases import case_to_data, cases_by_reference, missing_references
+from checklists.selectors.cases import cases_by_reference, cases_data_iter, missing_references
 
-# Cases loaded (with their prefetched rows) per round of queries: memory stays bounded by this,
-# not by the number of cases exported.
+# Cases read (with their lines) per round of queries: memory stays bounded by this, not by the
+# number of cases exported.
 CHUNK_SIZE = 500
 
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         missing = missing_references(reference) if reference else []
         if missing:
             fail(f"--reference: no case {', '.join(missing)}")
-        cases = cases_by_reference(reference).iterator(chunk_size=CHUNK_SIZE)
-        for chunk in document_chunks((case_to_data(case) for case in cases), time_zone=config.time_zone):
+        cases = cases_data_iter(cases_by_reference(reference), chunk_size=CHUNK_SIZE)
+        for chunk in document_chunks(cases, time_zone=config.time_zone):
             self.stdout.write(chunk, ending="")
         self.stdout.write("\n", ending="")
