@@ -15,7 +15,8 @@ class ChecklistsConfig(AppConfig):
         # rule data (admin, service, shell) writes a history row, and so, in the same transaction,
         # makes the stored readiness of the cases concerned stale (services/readiness.py), or
         # moves the rule data's version (every process's kept copy and every stored readiness
-        # is checked against it; selectors/catalogue.py).
+        # is checked against it; selectors/catalogue.py). An import (services/imports.py) writes its
+        # history rows in bulk, which sends no signal, and makes its cases stale itself.
         post_create_historical_record.connect(_inputs_changed, dispatch_uid="readiness_inputs_changed")
 
 
