@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import Appointment, Case, Readiness, Room
-from checklists.selectors.cases import case_queryset, cases_evaluate
+from checklists.selectors.cases import case_queryset, cases_data, cases_evaluate
 from checklists.selectors.readiness import fresh, is_fresh, stored_flags, without_fresh_answer
 from checklists.services.readiness import readiness_make_fresh
 
@@ -210,7 +210,7 @@ def case_rows(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig
         readiness_make_fresh(stale, as_of=as_of, config=config)
         answers.update({answer.case_id: answer for answer in Readiness.objects.filter(case_id__in=stale)})
         stale = [pk for pk in stale if not is_fresh(answers[pk], as_of=as_of, config=config)]
-    live = cases_evaluate(case_queryset().filter(pk__in=stale), as_of=as_of, config=config) if stale else {}
+    live = {pk: rules.evaluate(data, config, as_of) for pk, data in cases_data(stale).items()}
     return [
         CaseRow(
             case=case,
