@@ -135,6 +135,9 @@ class _Index:
     fuzzy_drugs: tuple[tuple[tuple[DrugEntry, ...], str], ...]  # parallel to fuzzy_names
 
 
+READINGS_KEPT = 4096  # distinct medicine lines remembered per config
+
+
 @functools.lru_cache(maxsize=8)
 def _compile(drugs: tuple[DrugEntry, ...]) -> _Index:
     by_name: dict[tuple[str, ...], dict[str, DrugEntry]] = {}
@@ -275,11 +278,15 @@ class RuleConfig:
 
     def read(self, name: str) -> Reading:
         """How the clinic's catalogue reads one medicine line (exact, probable, or not at all)."""
-        index = self.__dict__.get("_index")
-        if index is None:  # once per config: hashing the catalogue to find it costs as much as a read
-            index = _compile(self.drugs)
-            object.__setattr__(self, "_index", index)
-        return _read(name, index)
+        read = self.__dict__.get("_read")
+        if read is None:  # once per config: hashing the catalogue to find it costs as much as a read
+            # A Reading is immutable and the same lines recur across cases ("aspirin 81 mg"): each
+            # is read once per config (a process keeps its config while the rule data is unchanged).
+            read = functools.lru_cache(maxsize=READINGS_KEPT)(
+                functools.partial(_read, index=_compile(self.drugs))
+            )
+            object.__setattr__(self, "_read", read)
+        return read(name)
 
     def match(self, name: str) -> tuple[DrugEntry, ...]:
         """Every catalogue drug the line names (a combination product gives each of its drugs)."""
