@@ -1,8 +1,7 @@
 """The reads behind the dashboard and the day view: cases with their flags, in fixed queries.
 
-The dashboard reads the stored readiness (models.Readiness), filtering, sorting and paging in SQL
-and computing only the answers that are stale; the day view (one day) evaluates its cases live
-(`case_queryset` + `rules.evaluate`).
+The dashboard and the day view read the stored readiness (models.Readiness), filtering, sorting
+and paging in SQL and computing only the answers that are stale.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import Appointment, Case, Readiness, Room
-from checklists.selectors.cases import case_queryset, cases_data, cases_evaluate
+from checklists.selectors.cases import cases_data
 from checklists.selectors.readiness import fresh, is_fresh, stored_flags, without_fresh_answer
 from checklists.services.readiness import readiness_make_fresh
 
@@ -146,12 +145,6 @@ def _search_q(search: str) -> Q:
     return query
 
 
-def _rows(queryset: QuerySet[Case], *, as_of: dt.datetime, config: RuleConfig) -> list[CaseRow]:
-    cases = list(queryset)
-    flags = cases_evaluate(cases, as_of=as_of, config=config)
-    return [CaseRow(case=case, flags=flags[case.pk], tz=config.time_zone) for case in cases]
-
-
 def dashboard_cases(
     *, filters: DashboardFilters, as_of: dt.datetime, config: RuleConfig
 ) -> tuple[QuerySet[int], QuerySet[int]]:
@@ -234,21 +227,22 @@ def case_rows(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig
 
 
 def room_days(*, day: dt.date, as_of: dt.datetime, config: RuleConfig) -> list[RoomDay]:
-    """Each active room (and any other room holding a case that day), by name, with its gaps."""
+    """Each active room (and any other room holding a case that day), by name, with its gaps; the
+    day's cases read as the dashboard's rows (stored answers, made fresh where they are not)."""
     tz = config.time_zone
     start, end = day_bounds(day, day, tz)
-    queryset = (
-        case_queryset()
-        .exclude(status=Case.Status.CANCELLED)
+    case_ids = (
+        Case.objects.exclude(status=Case.Status.CANCELLED)
         .filter(appointment__is_active=True, appointment__start__gte=start, appointment__start__lt=end)
         .order_by("appointment__start", "pk")
+        .values_list("pk", flat=True)
     )
-    rows = _rows(queryset, as_of=as_of, config=config)
-    rooms = {room.pk: room for room in Room.objects.filter(is_active=True)}
-    rooms.update({row.case.appointment.room.pk: row.case.appointment.room for row in rows})
+    rows = case_rows(case_ids, as_of=as_of, config=config)
+    held = {row.case.appointment.room_id for row in rows}
+    rooms = Room.objects.filter(Q(is_active=True) | Q(pk__in=held)).order_by("name", "pk")
     return [
-        _room_day(room, day, tz, [row for row in rows if row.case.appointment.room.pk == room.pk])
-        for room in sorted(rooms.values(), key=lambda room: room.name)
+        _room_day(room, day, tz, [row for row in rows if row.case.appointment.room_id == room.pk])
+        for room in rooms
     ]
 
 
