@@ -113,7 +113,7 @@ class Reading:
     matches: tuple[DrugMatch, ...] = ()
     suggestion: DrugMatch | None = None
 
-    @property
+    @functools.cached_property  # a kept Reading is asked for its drugs by every rule, every case
     def drugs(self) -> tuple[DrugEntry, ...]:
         return tuple(m.drug for m in self.matches)
 
