@@ -79,6 +79,7 @@ def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig, rooms: dict[s
     the rooms are locked, so the check and the write cannot be split by another booking.
     """
     references = [c.reference for c in cases]
+    in_file = set(references)
     cancelled = set(
         Case.objects.filter(reference__in=references, status=Case.Status.CANCELLED).values_list(
             "reference", flat=True
@@ -92,19 +93,21 @@ def _check_batch(cases: Sequence[cd.CaseData], config: RuleConfig, rooms: dict[s
     conflicts: list[tuple[int, int, str]] = []  # (case index, 0 = in the file / 1 = stored, message)
     for room, slots in by_room.items():
         slots.sort(key=lambda slot: (slot.start, slot.index))
-        stored = list(
-            Appointment.objects.filter(
+        # The file's own cases are left out here, in Python: as a NOT IN of every reference in the
+        # file, each room's query cost ~2 s at 100,000 cases.
+        stored = [
+            (start, end, reference)
+            for start, end, reference in Appointment.objects.filter(
                 room=rooms[room], is_active=True, start__lt=max(s.end for s in slots), end__gt=slots[0].start
             )
-            .exclude(case__reference__in=references)
-            .select_related("case")
             .order_by("start", "pk")
-        )
-        stored_slots = [Slot(i, a.start, a.end) for i, a in enumerate(stored)]
+            .values_list("start", "end", "case__reference")
+            if reference not in in_file
+        ]
+        stored_slots = [Slot(i, start, end) for i, (start, end, _) in enumerate(stored)]
         for slot, clash in stored_clashes(slots, stored_slots):
-            other = stored[clash.index]
             conflicts.append(
-                (slot.index, 1, _overlap_text(cases[slot.index], other.case.reference, room, clash, config))
+                (slot.index, 1, _overlap_text(cases[slot.index], stored[clash.index][2], room, clash, config))
             )
     pair = first_batch_overlap(list(by_room.values()))
     if pair is not None:
