@@ -187,7 +187,7 @@ def _by_readiness(
     probing each one's readiness row, no ids sent back and forth), and a case changed since is
     kept in the list (`case_rows` evaluates it), never left out."""
     freshness = {"as_of": as_of, "config": config}
-    not_fresh = without_fresh_answer(cases.order_by(), case_field="pk", **freshness)
+    not_fresh = without_fresh_answer(cases.order_by(), **freshness)
     readiness_make_fresh(list(not_fresh.values_list("pk", flat=True)), **freshness)
     unsure = ~fresh(prefix="readiness__", **freshness)
     if filters.not_ready:

@@ -27,14 +27,11 @@ def fresh(*, as_of: dt.datetime, config: RuleConfig, prefix: str = "") -> Q:
     ) & (Q(**{f"{prefix}valid_until__isnull": True}) | Q(**{f"{prefix}valid_until__gt": as_of}))
 
 
-def without_fresh_answer(
-    queryset: QuerySet, *, case_field: str, as_of: dt.datetime, config: RuleConfig
-) -> QuerySet:
-    """`queryset` less the rows whose case (`case_field`: "pk" on cases, "case_id" on slots) has a
-    fresh stored answer: an anti-join probing the readiness row by its case, so the cost follows
-    the rows of `queryset`, with no list of ids sent to the database."""
-    answered = Readiness.objects.filter(fresh(as_of=as_of, config=config), case_id=OuterRef(case_field))
-    return queryset.exclude(Exists(answered))
+def without_fresh_answer(cases: QuerySet, *, as_of: dt.datetime, config: RuleConfig) -> QuerySet:
+    """`cases` less those with a fresh stored answer: an anti-join probing each one's readiness
+    row, so the cost follows the rows of `cases`, with no list of ids sent to the database."""
+    answered = Readiness.objects.filter(fresh(as_of=as_of, config=config), case_id=OuterRef("pk"))
+    return cases.exclude(Exists(answered))
 
 
 def is_fresh(readiness: Readiness | None, *, as_of: dt.datetime, config: RuleConfig) -> bool:
