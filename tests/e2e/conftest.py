@@ -58,7 +58,9 @@ def chromium(chromium_path: str, monkeypatch):
     connection of their own (Django keeps connections per async context); it is closed here,
     inside that context, or PostgreSQL could not drop the test database at the end.
     """
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=10_000)  # as the pages' own default: CI's machine can be slow
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     ARTIFACTS.mkdir(exist_ok=True)

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from checklists import casedata as cd
 from checklists.models import Case, Intake, Medication
@@ -94,7 +95,7 @@ def test_a_patient_completes_the_intake_on_a_phone(phone_page, staff):
 
     # 1. About you
     page.wait_for_url("**/intake/about/")
-    assert page.get_by_text("Step 1 of 7").is_visible()
+    expect(page.get_by_text("Step 1 of 7")).to_be_visible()
     assert page.get_by_label("First name").input_value() == "Margaret"
     page.get_by_label("Your phone number").fill("555 010 0001")
     _fits_the_phone(page)
@@ -145,9 +146,9 @@ def test_a_patient_completes_the_intake_on_a_phone(phone_page, staff):
 
     # 6. The patient's own times
     page.wait_for_url("**/intake/instructions/")
-    assert page.get_by_text("Stop eating at").is_visible()
+    expect(page.get_by_text("Stop eating at")).to_be_visible()
     # No stop date before a clinician approves the plan: the patient keeps taking it for now.
-    assert page.get_by_text("Eliquis 5mg (apixaban): keep taking it for now.").is_visible()
+    expect(page.get_by_text("Eliquis 5mg (apixaban): keep taking it for now.")).to_be_visible()
     page.get_by_label("I have read and understand these instructions.").check()
     _fits_the_phone(page)
     _shot(page, "intake-step-6")
@@ -155,14 +156,14 @@ def test_a_patient_completes_the_intake_on_a_phone(phone_page, staff):
 
     # 7. Review and send
     page.wait_for_url("**/intake/review/")
-    assert page.get_by_text("Ada Okafor").is_visible()
+    expect(page.get_by_text("Ada Okafor")).to_be_visible()
     _fits_the_phone(page)
     _shot(page, "intake-step-7")
     page.get_by_role("button", name="Send my answers to the clinic").click()
 
     page.wait_for_url("**/intake/done/")
-    assert page.get_by_role("heading", name="Thank you, your answers are with the clinic").is_visible()
-    assert page.get_by_role("link", name="Add to your calendar").is_visible()
+    expect(page.get_by_role("heading", name="Thank you, your answers are with the clinic")).to_be_visible()
+    expect(page.get_by_role("link", name="Add to your calendar")).to_be_visible()
     _fits_the_phone(page)
     _shot(page, "intake-done")
     page.get_by_role("link", name="Print your instructions").click()
@@ -181,7 +182,7 @@ def test_a_patient_completes_the_intake_on_a_phone(phone_page, staff):
 
     # The coordinator sees it: the dashboard no longer lists a patient flag for this case.
     staff_page.goto("/dashboard/?owner=patient")
-    assert staff_page.locator('[data-case="E2E-1"]').count() == 0
+    expect(staff_page.locator('[data-case="E2E-1"]')).to_have_count(0)
     assert Case.objects.get(pk=case.pk).intake.submitted_at is not None
 
 
@@ -198,11 +199,11 @@ def test_a_spanish_speaking_patient_gets_the_intake_in_spanish_on_a_phone(phone_
     page.get_by_role("button", name="Continuar").click()
 
     page.wait_for_url("**/intake/about/")
-    assert page.get_by_text("Paso 1 de 7").is_visible()
+    expect(page.get_by_text("Paso 1 de 7")).to_be_visible()
     page.get_by_role("button", name="Guardar y continuar").click()
     page.wait_for_url("**/intake/medicines/")
     page.goto("/intake/instructions/")
-    assert page.get_by_text("Deje de comer a las").is_visible()
+    expect(page.get_by_text("Deje de comer a las")).to_be_visible()
     _fits_the_phone(page)
     _shot(page, "intake-es-step-6")
 
@@ -300,7 +301,7 @@ def test_the_printable_instructions_fit_one_page_in_large_type(phone_page):
     page.wait_for_url("**/intake/about/")
     Intake.objects.create(case=case, submitted_at=timezone.now(), medications_complete=True)
     page.goto("/intake/instructions/print/")
-    assert page.get_by_text("Allergy medicine before the procedure").is_visible()
+    expect(page.get_by_text("Allergy medicine before the procedure")).to_be_visible()
 
     page.emulate_media(media="print")
     body = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.patient-print li')).fontSize)")

@@ -9,6 +9,7 @@ import time
 
 from django.utils import timezone
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from checklists import casedata as cd
 from checklists.models import Case, Drug
@@ -71,7 +72,7 @@ def test_a_case_goes_from_not_ready_to_signed_off_across_coordinator_and_clinici
     # The dashboard lists it as not ready.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     row = page.get_by_role("row").filter(has_text="Okafor, Margaret")
-    assert "Not ready" in row.inner_text()
+    expect(row).to_contain_text("Not ready")
     check_page(page, "dashboard")
     log_out(page)
 
@@ -79,10 +80,10 @@ def test_a_case_goes_from_not_ready_to_signed_off_across_coordinator_and_clinici
     log_in(page, "dr.kim")
     page.get_by_role("link", name="Okafor, Margaret").click()
     hold_flag = page.locator('[data-flag-code="ANTICOAGULANT_HOLD_PLAN"]')
-    assert hold_flag.count() == 1
+    expect(hold_flag).to_have_count(1)
     page.get_by_role("button", name="Record: Anticoagulant plan approved").click()
     hold_flag.wait_for(state="detached")
-    assert page.locator('tr[data-signoff="anticoagulant_plan_approved"]').count() == 1
+    expect(page.locator('tr[data-signoff="anticoagulant_plan_approved"]')).to_have_count(1)
     check_page(page, "case-page")
 
     case = Case.objects.get()
@@ -105,7 +106,7 @@ def test_a_clinician_resolves_unrecognised_medicines_in_place(browser_page, staf
     log_in(page, "dr.kim")
     page.get_by_role("link", name="Lee-E2E-MEDS, Ann").click()
     unrecognised = page.locator('[data-flag-code="MEDICATION_UNRECOGNISED"]')
-    assert unrecognised.count() == 2
+    expect(unrecognised).to_have_count(2)
     readings = page.locator("#medicine-readings")
     assert "→ acetaminophen" in readings.locator('tr[data-medication="Tylenol"]').inner_text()
 
@@ -115,7 +116,7 @@ def test_a_clinician_resolves_unrecognised_medicines_in_place(browser_page, staf
     resolve.get_by_label("Add “Qzorbix 5 mg” as a name of this drug").check()
     resolve.get_by_role("button", name="Add the name").click()
     readings.locator('tr[data-medication="Qzorbix 5 mg"]').filter(has_text="→ apixaban").wait_for()
-    assert page.locator('[data-flag-code="ANTICOAGULANT_HOLD_PLAN"]').count() == 1
+    expect(page.locator('[data-flag-code="ANTICOAGULANT_HOLD_PLAN"]')).to_have_count(1)
 
     # "Reviewed, no action needed" for the other line, for this case only.
     readings.locator("tr.resolve-row").filter(has_text="zzqx drops").get_by_role(
@@ -168,12 +169,12 @@ def test_an_admins_first_sign_in_sets_up_the_authenticator_app(browser_page, sta
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/accounts/two-factor/setup/**")
-    assert page.locator(".qr-code svg").is_visible()
+    expect(page.locator(".qr-code svg")).to_be_visible()
     # Only the way out in the bar until the code is given.
-    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").count() == 0
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard")).to_have_count(0)
     page.get_by_label("Code").fill("000000")
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
-    assert page.get_by_text("That code is not right").is_visible()
+    expect(page.get_by_text("That code is not right")).to_be_visible()
     check_page(page, "two-factor-setup")
 
     # What a phone does with the key on the page.
@@ -183,13 +184,13 @@ def test_an_admins_first_sign_in_sets_up_the_authenticator_app(browser_page, sta
     page.get_by_label("Code").fill(code)
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     page.get_by_role("heading", name="Your backup codes").wait_for()
-    assert page.get_by_role("list", name="Backup codes").get_by_role("listitem").count() == 10
+    expect(page.get_by_role("list", name="Backup codes").get_by_role("listitem")).to_have_count(10)
     check_page(page, "two-factor-backup-codes")
     page.get_by_role("link", name="I have kept them — continue").click()
     page.wait_for_url("**/dashboard/**")
 
     page.get_by_role("link", name="Two-factor sign-in").click()
-    assert page.get_by_text("Backup codes left: 10 of 10.").is_visible()
+    expect(page.get_by_text("Backup codes left: 10 of 10.")).to_be_visible()
     check_page(page, "two-factor-manage")
     log_out(page)
     page.get_by_label("Username").fill("root")
