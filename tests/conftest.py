@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core.management import call_command
+from django.utils import translation
 
 from checklists.catalog import RuleConfig
 from checklists.selectors.catalogue import load_rule_config, rule_tables_forget
@@ -48,6 +49,16 @@ def fresh_rule_tables():
     rule_tables_forget()
     yield
     rule_tables_forget()
+
+
+@pytest.fixture(autouse=True)
+def english_to_start():
+    """Each test starts in the default language: a request served in Spanish (the patient's pages
+    switch language for the thread, as Django's LocaleMiddleware does) must not leave a later test
+    in this worker, one with no request, reading messages in Spanish."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
