@@ -342,12 +342,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per target and concurrency")
     parser.add_argument("--seconds", type=float, default=10.0, help="time limit per target and concurrency")
+    parser.add_argument("--only", nargs="*", default=[], help="targets whose label contains one of these")
     args = parser.parse_args()
     benchkit.django_setup()
     from checklists.models import Case
 
     fixture = find_fixture()
-    plan = targets(fixture)
+    plan = [
+        target
+        for target in targets(fixture)
+        if not args.only
+        or target.label in ("floor", "/healthz/")
+        or any(o in target.label for o in args.only)
+    ]
     queries = query_counts(fixture, plan)
     cases = Case.objects.filter(reference__startswith=benchkit.REFERENCE_PREFIX).count()
     app_port, floor_port = free_port(), free_port()

@@ -186,6 +186,17 @@ INTAKE_EDIT_CLOSES_HOURS = env.int("INTAKE_EDIT_CLOSES_HOURS", default=24)
 # A patient session lasts this long without a click (longer than staff: older patients read slowly).
 INTAKE_SESSION_IDLE_MINUTES = env.int("INTAKE_SESSION_IDLE_MINUTES", default=60)
 
+# Rendered rows of the dashboard and the day view, kept per process under a key made of everything
+# a row shows (CaseRow.fragment_key): a kept row is never stale, only unused, and falls out.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "template-fragments",
+        "OPTIONS": {"MAX_ENTRIES": env.int("ROW_CACHE_ENTRIES", default=5000)},
+    },
+}
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -10,6 +10,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from checklists.forms.days import validate_clinic_day
 from checklists.forms.text import PlainTextForm
@@ -34,13 +35,7 @@ class DashboardFilterForm(PlainTextForm):
         label="To", required=False, widget=_date_input(), validators=[validate_clinic_day]
     )
     q = forms.CharField(label="Patient or reference", required=False, max_length=100)
-    room = forms.ModelChoiceField(
-        label="Room",
-        queryset=Room.objects.order_by("name"),
-        to_field_name="name",
-        required=False,
-        empty_label="Any room",
-    )
+    room = forms.ChoiceField(label="Room", required=False)  # the rooms' names, read once (__init__)
     owner = forms.ChoiceField(
         label="Open flag for",
         required=False,
@@ -63,6 +58,9 @@ class DashboardFilterForm(PlainTextForm):
             data["to_date"] = to_date.isoformat()
         super().__init__(data)
         self.today = today
+        self.rooms = {room.name: room for room in Room.objects.order_by("name")}
+        rooms = [(name, str(room)) for name, room in self.rooms.items()]
+        self.fields["room"].choices = [("", "Any room"), *rooms]
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_action = reverse("checklists:dashboard")
@@ -78,6 +76,17 @@ class DashboardFilterForm(PlainTextForm):
             ),
             StrictButton("Show cases", type="submit", css_class="btn-primary"),
         )
+
+    def clean_room(self) -> Room | None:
+        return self.rooms.get(self.cleaned_data["room"])
+
+    @property
+    def fragment_key(self) -> str:
+        """Everything the form's HTML is made of (what was asked, its errors, the rooms to choose
+        from, the language), so the page may keep it rendered (`{% cache %}`) and never stale."""
+        self.is_valid()
+        asked = (sorted(self.data.lists()), self.errors.get_json_data())
+        return repr((asked, self.fields["room"].choices, get_language()))
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -11,25 +11,60 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
+from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone, translation
 
 from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import Appointment, Case, Readiness, Room
 from checklists.selectors.cases import cases_data
-from checklists.selectors.readiness import fresh, is_fresh, stored_flags, without_fresh_answer
+from checklists.selectors.readiness import StoredAnswer, fresh, is_fresh, stored_flags, without_fresh_answer
 from checklists.services.readiness import readiness_make_fresh
 
 OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
-# What a dashboard row shows (templates/checklists/dashboard/) and how its stored answer is judged:
-# reading only these halves the cost of a page's rows.
-ROW_COLUMNS = (
-    *("uuid", "reference", "levels", "status", "created_at"),
-    *(f"patient__{name}" for name in ("first_name", "last_name", "email", "phone")),
-    *(f"appointment__{name}" for name in ("start", "end", "is_active", "room__name")),
-    *(f"readiness__{field.name}" for field in Readiness._meta.concrete_fields if field.name != "case"),
-)
+# What a list row shows (templates/checklists/dashboard/) and how its stored answer is judged: read
+# as plain values for the page's cases only, never as model instances (four a row, most of the cost).
+CASE_COLUMNS = ("uuid", "reference", "levels", "status", "created_at")
+PATIENT_COLUMNS = ("first_name", "last_name", "email", "phone")
+SLOT_COLUMNS = ("start", "end", "is_active", "room_id", "room__name")
+
+
+@dataclass(frozen=True)
+class RowPatient:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class RowRoom:
+    name: str
+
+
+@dataclass(frozen=True)
+class RowSlot:
+    start: dt.datetime
+    end: dt.datetime
+    is_active: bool
+    room_id: int
+    room: RowRoom
+
+
+@dataclass(frozen=True)
+class RowCase:
+    """What a list row shows of a case, under the model's own names (`row.case.patient.last_name`)."""
+
+    pk: int
+    uuid: UUID
+    reference: str
+    levels: list[str]
+    status: str
+    created_at: dt.datetime
+    patient: RowPatient
+    appointment: RowSlot | None
 
 
 @dataclass(frozen=True)
@@ -49,7 +84,7 @@ class CaseRow:
     """A case with its open flags (sorted by the engine) and what the lists show about them
     (each worked out once: a template reads them several times per row)."""
 
-    case: Case
+    case: RowCase
     flags: tuple[rules.Flag, ...]
     tz: dt.tzinfo
     is_gap: ClassVar[bool] = False  # told apart from `Gap` in the day view's template
@@ -92,6 +127,23 @@ class CaseRow:
     def call_patient(self) -> bool:
         """The patient has items open but no email address, so no reminder reaches them: phone them."""
         return not self.case.patient.email and self.has_owner(rules.PATIENT)
+
+    @cached_property
+    def fragment_key(self) -> str:
+        """Everything a list row's HTML is made of: what it shows of the case and of its flags (the
+        counts and the most urgent one, `overdue` judged now), and the language and time zone it is
+        written in. The lists keep rendered rows under this key (`{% cache %}`), so a kept row is
+        never stale: a row with anything else to show has another key. A row template that shows
+        more must add it here."""
+        case, patient = self.case, self.case.patient
+        slot = (
+            (case.appointment.start, case.appointment.end, case.appointment.room.name)
+            if case.appointment
+            else None
+        )
+        shown = (case.uuid, case.reference, case.levels, case.created_at, slot, patient)
+        judged = (self.ready, self.blockers, self.warnings, self.overdue, self.call_patient, self.top_flag)
+        return repr((shown, judged, translation.get_language(), timezone.get_current_timezone_name()))
 
 
 @dataclass(frozen=True)
@@ -202,14 +254,23 @@ def case_rows(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig
     it is not (only those cases are evaluated, and stored for the next reader); a case changed
     again in between is evaluated live, so a list never shows an answer it cannot vouch for."""
     case_ids = list(case_ids)
-    cases = (
-        Case.objects.filter(pk__in=case_ids)
-        .select_related("patient", "appointment__room", "readiness")
-        .only(*ROW_COLUMNS)
+    columns = (
+        "pk",
+        *CASE_COLUMNS,
+        *(f"patient__{name}" for name in PATIENT_COLUMNS),
+        "appointment__pk",
+        *(f"appointment__{name}" for name in SLOT_COLUMNS),
+        "readiness__pk",
+        *(f"readiness__{name}" for name in StoredAnswer._fields),
     )
-    by_pk = {case.pk: case for case in cases}
-    cases = [by_pk[pk] for pk in case_ids if pk in by_pk]
-    answers = {case.pk: getattr(case, "readiness", None) for case in cases}
+    by_pk = {
+        values[0]: values for values in Case.objects.filter(pk__in=case_ids).order_by().values_list(*columns)
+    }
+    cases, answers = [], {}
+    for pk in case_ids:
+        if pk in by_pk:
+            case, answers[pk] = _row_case(by_pk[pk])
+            cases.append(case)
     stale = [pk for pk, answer in answers.items() if not is_fresh(answer, as_of=as_of, config=config)]
     if stale:
         readiness_make_fresh(stale, as_of=as_of, config=config)
@@ -224,6 +285,20 @@ def case_rows(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig
         )
         for case in cases
     ]
+
+
+def _row_case(values: tuple) -> tuple[RowCase, StoredAnswer | None]:
+    """One row of `case_rows`'s query as the case it shows and its stored answer (if any)."""
+    pk, *values = values
+    case_values, values = values[: len(CASE_COLUMNS)], values[len(CASE_COLUMNS) :]
+    patient, values = RowPatient(*values[: len(PATIENT_COLUMNS)]), values[len(PATIENT_COLUMNS) :]
+    slot_pk, *values = values
+    slot_values, values = values[: len(SLOT_COLUMNS)], values[len(SLOT_COLUMNS) :]
+    start, end, is_active, room_id, room_name = slot_values
+    slot = RowSlot(start, end, is_active, room_id, RowRoom(room_name)) if slot_pk is not None else None
+    answer_pk, *answer_values = values
+    answer = StoredAnswer(*answer_values) if answer_pk is not None else None
+    return RowCase(pk, *case_values, patient=patient, appointment=slot), answer
 
 
 def room_days(*, day: dt.date, as_of: dt.datetime, config: RuleConfig) -> list[RoomDay]:

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import Readiness
+
+
+class StoredAnswer(NamedTuple):
+    """What judges a stored answer and shows its flags, read as plain values (a list's rows)."""
+
+    generation: int
+    computed_generation: int | None
+    rules_version: int | None
+    time_zone: str
+    valid_until: dt.datetime | None
+    flags: list[dict]
 
 
 def fresh(*, as_of: dt.datetime, config: RuleConfig, prefix: str = "") -> Q:
@@ -34,7 +46,7 @@ def without_fresh_answer(cases: QuerySet, *, as_of: dt.datetime, config: RuleCon
     return cases.exclude(Exists(answered))
 
 
-def is_fresh(readiness: Readiness | None, *, as_of: dt.datetime, config: RuleConfig) -> bool:
+def is_fresh(readiness: Readiness | StoredAnswer | None, *, as_of: dt.datetime, config: RuleConfig) -> bool:
     """`fresh`, for a row already read."""
     return (
         readiness is not None
@@ -46,7 +58,7 @@ def is_fresh(readiness: Readiness | None, *, as_of: dt.datetime, config: RuleCon
     )
 
 
-def stored_flags(readiness: Readiness, *, as_of: dt.datetime) -> tuple[rules.Flag, ...]:
+def stored_flags(readiness: Readiness | StoredAnswer, *, as_of: dt.datetime) -> tuple[rules.Flag, ...]:
     """The stored flags as the engine's, `overdue` judged now (it is never stored)."""
     flags = []
     for flag in readiness.flags:

@@ -13,7 +13,7 @@ from checklists import casedata as cd
 from checklists.models import AccessLog, Case, Readiness
 from checklists.services.cases import case_cancel
 from checklists.services.imports import cases_import
-from tests.factories import StaffFactory, full_case, store_cases
+from tests.factories import RoomFactory, StaffFactory, full_case, store_cases
 
 # Expected clock times are written in UTC, the clinic zone of these tests.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("utc_clinic")]
@@ -480,3 +480,48 @@ def test_cases_on_several_days_share_one_table_with_a_row_per_day(staff_client, 
 
     assert upcoming.count("<table") == 1 and upcoming.count("<thead>") == 1  # columns line up
     assert upcoming.count('class="day-row"') == 2
+
+
+# --- Rows kept rendered (CaseRow.fragment_key) are never stale -------------------------------------
+
+
+def test_a_listed_case_shows_each_change_on_the_next_look(staff_client, config):
+    store(ready_case("K-1", at(1, 8)), config=config)
+    before = row(staff_client.get("/dashboard/"), "K-1")
+    assert "Ready, Ruth" in before and "Not ready" not in before
+
+    changed = dataclasses.replace(ready_case("K-1", at(1, 8), last="Renamed"), driver=None)
+    store(changed, config=config)
+    after = staff_client.get("/dashboard/")
+    schedule = staff_client.get(f"/schedule/?date={at(1, 8).date()}")
+
+    for html in (row(after, "K-1"), row(schedule, "K-1")):
+        assert "Renamed, Ruth" in html and "Ready, Ruth" not in html
+        assert "Not ready" in html
+
+
+def test_a_listed_case_turns_overdue_as_its_deadline_passes(staff_client, config):
+    """Minutes apart, so the first look's row is still kept when the second asks for it."""
+    store(full_case("K-2", at(9, 9)), config=config)
+    staff_client.get("/dashboard/")
+    due = min(dt.datetime.fromisoformat(flag["due"]) for flag in Readiness.objects.get().flags if flag["due"])
+    url = f"/dashboard/?from_date={due.date()}&to_date={at(9, 9).date()}"
+    user = StaffFactory(username="dash.later", role="coordinator")
+
+    with time_machine.travel(due - dt.timedelta(minutes=1), tick=False):
+        staff_client.force_login(user)  # another day's login
+        assert "Overdue" not in row(staff_client.get(url), "K-2")
+    with time_machine.travel(due + dt.timedelta(minutes=1), tick=False):
+        html = row(staff_client.get(url), "K-2")
+
+    assert "row-overdue" in html and "Overdue" in html
+
+
+def test_the_filters_offer_a_room_added_since_they_were_last_shown(staff_client, config):
+    store(ready_case("K-3", at(1, 8)), config=config)
+    assert "IR Suite 9" not in staff_client.get("/dashboard/").content.decode()
+
+    RoomFactory(name="IR Suite 9")
+    html = staff_client.get("/dashboard/").content.decode()
+
+    assert '<option value="IR Suite 9">IR Suite 9</option>' in html
