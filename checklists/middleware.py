@@ -99,7 +99,7 @@ class AccessLogMiddleware:
         name = request.resolver_match.view_name if request.resolver_match else ""
         if "case_uuid" in view_kwargs:
             action = CASE_ACTIONS.get(name, name.replace(":", "."))
-            request._access_logged = lambda: (action, _case(uuid=view_kwargs["case_uuid"]), None)
+            request._access_logged = lambda: (action, _shown(request) or _case(uuid=view_kwargs["case_uuid"]), None)
         elif name in LIST_ACTIONS:
             request._access_logged = lambda: (LIST_ACTIONS[name], None, None)
         elif name.startswith("admin:"):
@@ -117,6 +117,13 @@ def _admin_page(url_name: str) -> tuple[str, str]:
         return url_name.removesuffix("_simple_history"), "history"
     model, _, page = url_name.rpartition("_")
     return model, page
+
+
+def _shown(request: HttpRequest) -> Case | None:
+    """The case a page showed, handed over by its view (`request.case_shown`) so it is not read
+    again for the log; only pages that change nothing do (an action's case may have changed)."""
+    case = getattr(request, "case_shown", None)
+    return case if case is not None and case.uuid == request.resolver_match.kwargs.get("case_uuid") else None
 
 
 def _case(**lookup) -> Case | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import prefetch_related_objects
 
 COORDINATOR = "coordinator"
 CLINICIAN = "clinician"
@@ -21,6 +22,7 @@ def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
         return False
     if user.is_superuser:
         return True
+    prefetch_related_objects([user], "groups")  # read once: a page checks roles many times
     return any(group.name == role for group in user.groups.all())
 
 

@@ -24,12 +24,15 @@ from checklists.models import (
 from checklists.selectors.catalogue import load_rule_config
 
 
+def _case_rows() -> QuerySet[Case]:
+    return Case.objects.select_related("patient", "appointment__room", "intake", "driver").prefetch_related(
+        "medications", "allergies", "labs"
+    )
+
+
 def case_queryset() -> QuerySet[Case]:
     """Cases with everything the readiness engine reads, in five queries whatever their number."""
-    return Case.objects.select_related("patient", "appointment__room", "intake", "driver").prefetch_related(
-        "medications",
-        "allergies",
-        "labs",
+    return _case_rows().prefetch_related(
         Prefetch(
             "signoffs", queryset=SignOff.objects.filter(withdrawn_at__isnull=True), to_attr="active_signoffs"
         ),
@@ -38,9 +41,9 @@ def case_queryset() -> QuerySet[Case]:
 
 def case_page_queryset() -> QuerySet[Case]:
     """`case_queryset` plus what only the case page shows: every sign-off with who recorded and
-    withdrew it (`all_signoffs`), and who confirmed the driver."""
+    withdrew it (`all_signoffs`, the active ones read from it), and who confirmed the driver."""
     return (
-        case_queryset()
+        _case_rows()
         .select_related("driver__confirmed_by")
         .prefetch_related(
             Prefetch(
@@ -60,7 +63,8 @@ def case_to_data(case: Case) -> cd.CaseData:
     driver = getattr(case, "driver", None)
     signoffs = getattr(case, "active_signoffs", None)
     if signoffs is None:
-        signoffs = [s for s in case.signoffs.all() if s.withdrawn_at is None]
+        every = getattr(case, "all_signoffs", None)  # case_page_queryset's
+        signoffs = [s for s in (case.signoffs.all() if every is None else every) if s.withdrawn_at is None]
     medications = list(case.medications.all())
     line_names = {m.pk: m.name for m in medications}
     return cd.CaseData(

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db.models import prefetch_related_objects
 from django.forms import BaseFormSet, Form
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -310,8 +309,6 @@ def _forms(case: Case, config: RuleConfig) -> dict:
 
 def _page_context(request: HttpRequest, case: Case, config: RuleConfig, **bound) -> dict:
     now = timezone.now()
-    # One query for the user's groups, however many permission checks the page makes.
-    prefetch_related_objects([request.user], "groups")
     timeline = rules.timeline_for(cases.case_to_data(case), config)
     editors = {}
     if bound:  # a refused form comes back in place, with the rest of its section
@@ -364,7 +361,7 @@ def _done(request: HttpRequest, case: Case, message: str, anchor: str = "") -> H
 @staff_required
 def case_detail(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     config = load_rule_config()
-    case = _case(case_uuid)
+    case = request.case_shown = _case(case_uuid)  # the access log's too
     return render(request, PAGE, _page_context(request, case, config))
 
 
@@ -396,7 +393,6 @@ def _after_flag_action(request: HttpRequest, case_uuid: UUID, config: RuleConfig
     """htmx: the re-rendered flags and sign-offs; otherwise back to the page."""
     case = _case(case_uuid)
     if request.htmx:
-        prefetch_related_objects([request.user], "groups")
         context = {**_flags_context(request, case, config, timezone.now()), "is_htmx": True}
         return render(request, FLAGS_PARTIAL, context)
     return redirect(_url("case_detail", case) + "#case-flags")

@@ -7,7 +7,6 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
 from checklists.models import Case
@@ -19,9 +18,6 @@ class StaffRequiredMixin(LoginRequiredMixin):
     """Logged in (else to the login page) and a coordinator, clinician or admin (else 403)."""
 
     def dispatch(self, request, *args, **kwargs):
-        # One query for the user's groups, however many role checks the view then makes.
-        if request.user.is_authenticated:
-            prefetch_related_objects([request.user], "groups")
         if request.user.is_authenticated and not is_staff_member(request.user):
             raise PermissionDenied("Staff only.")
         return super().dispatch(request, *args, **kwargs)

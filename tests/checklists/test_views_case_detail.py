@@ -171,13 +171,13 @@ def test_the_case_page_costs_the_same_queries_for_one_medicine_or_twenty(
     client.force_login(coordinator)
     _page(client, case)  # warm the session
 
-    # session, user, groups (staff check), rule data 4, the case 6 (one-to-ones joined, medicines,
-    # allergies, labs, active and all sign-offs), access log 2 (the case's reference and patient,
-    # the row), groups once for every permission check on the page, session save 3 (savepoint,
-    # update, release). 19 for the case page itself, 2 for its intake link panel (link with
-    # progress, outbox), 3 for two-factor sign-in (a coordinator without an app: her app, her
-    # backup codes, her groups, to know she owes no code).
-    with django_assert_num_queries(24):
+    # session, user, groups once (read at the first role check, two-factor sign-in's, and kept for
+    # every later one), rule data 4, the case 5 (one-to-ones joined, medicines, allergies, labs,
+    # sign-offs: the active ones are picked from all of them), the access log row (its case is the
+    # page's, not read again), session save 3 (savepoint, update, release); 2 for its intake link
+    # panel (link with progress, outbox), 2 for two-factor sign-in (a coordinator without an app:
+    # her app, her backup codes, to know she owes no code).
+    with django_assert_num_queries(20):
         response = _page(client, case)
 
     assert len(response.context["readings"]) == count

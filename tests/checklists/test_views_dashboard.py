@@ -21,15 +21,15 @@ UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 9, 12, 0, tzinfo=UTC)  # Monday; the clinic zone is UTC unless a test says so
 TODAY = NOW.date()
 
-# Whatever the number of cases, once their readiness is stored: session, user, groups (role
-# check), 4 for the clinic's rule data (1 when a process kept it, never inside a test's
-# transaction), per list a count, a page of ids (sorted on narrow rows) and the page's cases with
-# patient, slot, room and readiness joined (6: no answer is computed, all are fresh), the access log row,
-# the rooms (the filter's choices), the session save (3, in a savepoint), and 3 for two-factor
-# sign-in (a coordinator without an app owes no code: her app, backup codes, groups).
+# Whatever the number of cases, once their readiness is stored: session, user, groups (read once,
+# at the first role check), 4 for the clinic's rule data (1 when a process kept it, never inside
+# a test's transaction), per list a count, a page of ids (sorted on narrow rows) and the page's
+# cases with patient, slot, room and readiness joined (6: no answer is computed, all are fresh),
+# the access log row, the rooms (the filter's choices), the session save (3, in a savepoint), and
+# 2 for two-factor sign-in (a coordinator without an app owes no code: her app, backup codes).
 # The schedule: the same, but one list (the day's ids and the rows), and the rooms.
-DASHBOARD_QUERIES = 21
-SCHEDULE_QUERIES = 17
+DASHBOARD_QUERIES = 20
+SCHEDULE_QUERIES = 16
 
 
 @pytest.fixture(autouse=True)
