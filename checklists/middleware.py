@@ -99,7 +99,8 @@ class AccessLogMiddleware:
         name = request.resolver_match.view_name if request.resolver_match else ""
         if "case_uuid" in view_kwargs:
             action = CASE_ACTIONS.get(name, name.replace(":", "."))
-            request._access_logged = lambda: (action, _shown(request) or _case(uuid=view_kwargs["case_uuid"]), None)
+            shown = lambda: _shown(request) or _case(uuid=view_kwargs["case_uuid"])  # noqa: E731
+            request._access_logged = lambda: (action, shown(), None)
         elif name in LIST_ACTIONS:
             request._access_logged = lambda: (LIST_ACTIONS[name], None, None)
         elif name.startswith("admin:"):
