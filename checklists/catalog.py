@@ -58,6 +58,7 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+@functools.lru_cache(maxsize=8192)  # every line's words, again for each flag naming it
 def name_tokens(text: str) -> tuple[str, ...]:
     """The words of a medicine line that can name a drug: doses, numbers and punctuation dropped.
 

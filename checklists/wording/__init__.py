@@ -8,6 +8,7 @@ the clinic's. The patient's words, in the patient's language, are `checklists.wo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 # The staff style in Django's date-format syntax, for templates: clinic/formats/<language>/formats.py
 # names them SHORT_DATE_FORMAT, SHORT_DATETIME_FORMAT and TIME_FORMAT, and a test holds the
@@ -39,6 +40,7 @@ def moment_text(moment: dt.datetime, tz: dt.tzinfo, *, year: bool = True) -> str
     return f"{day_text(local.date(), year=year)} {local:%H:%M}"
 
 
+@functools.lru_cache(maxsize=4096)  # the engine words each flag's deadline; cases share them
 def due_text(due: dt.datetime, tz: dt.tzinfo, *, year: bool = True) -> str:
     """'Mon 30 Nov 2026 09:00', and a midnight deadline as 'before Tue 1 Dec 2026 begins' (never 00:00)."""
     local = due.astimezone(tz)
