@@ -13,12 +13,12 @@ from functools import cached_property
 from typing import ClassVar
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 
 from checklists import rules
 from checklists.catalog import RuleConfig
-from checklists.models import Appointment, Case, Readiness, Room
+from checklists.models import Case, Readiness, Room
 from checklists.selectors.cases import cases_data
 from checklists.selectors.readiness import StoredAnswer, fresh, is_fresh, stored_flags, without_fresh_answer
 from checklists.services.readiness import readiness_make_fresh
@@ -218,10 +218,10 @@ def dashboard_cases(
         in_range["appointment__room"] = filters.room
     upcoming = Case.objects.filter(status__in=[Case.Status.DRAFT, Case.Status.SCHEDULED], **in_range)
     upcoming = upcoming.order_by("appointment__start", "appointment__room__name", "created_at", "pk")
-    unscheduled = Case.objects.filter(status=Case.Status.DRAFT).exclude(
-        Exists(Appointment.objects.filter(case=OuterRef("pk")))
-    )
-    unscheduled = unscheduled.order_by("created_at", "pk")
+    # A draft has no slot: booking one makes it scheduled, in the same transaction (services/cases.py,
+    # services/imports.py). Read from the drafts' own index, so the count never reads the slots;
+    # a draft that somehow held a slot would be listed in both lists, never in neither.
+    unscheduled = Case.objects.filter(status=Case.Status.DRAFT).order_by("created_at", "pk")
     lists = []
     for cases in (upcoming, unscheduled):
         cases = cases.filter(_search_q(filters.search))
