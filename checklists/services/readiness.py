@@ -16,6 +16,7 @@ The protocol that keeps a stale answer from being trusted, without locks:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ from checklists import rules
 from checklists.catalog import RuleConfig
 from checklists.models import Case, Readiness
 from checklists.selectors.cases import CHUNK_SIZE, cases_data
-from checklists.selectors.readiness import fresh, is_fresh
+from checklists.selectors.readiness import StoredAnswer, is_fresh
 
 
 def readiness_inputs_changed(case_ids: Iterable[int]) -> None:
@@ -37,19 +38,22 @@ def readiness_inputs_changed(case_ids: Iterable[int]) -> None:
 
 def readiness_make_fresh(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig) -> int:
     """Compute and store the readiness of those of `case_ids` whose stored answer is not fresh;
-    how many were computed. One query when all are fresh; else 3, then 6 per `CHUNK_SIZE` cases
-    computed (5 reading them as the engine does, 1 storing their answers)."""
+    how many were computed. One query when all are fresh; else 6 per `CHUNK_SIZE` cases computed
+    (5 reading them as the engine does, 1 storing their answers), and 2 more when some have no
+    row yet (creating the rows, then reading their generation)."""
     case_ids = list(case_ids)
-    fresh_ids = set(
-        Readiness.objects.filter(fresh(as_of=as_of, config=config), case_id__in=case_ids).values_list(
-            "case_id", flat=True
-        )
-    )
-    not_fresh = [pk for pk in case_ids if pk not in fresh_ids]
-    if not not_fresh:
-        return 0
-    Readiness.objects.bulk_create((Readiness(case_id=pk) for pk in not_fresh), ignore_conflicts=True)
-    stale = dict(Readiness.objects.filter(case_id__in=not_fresh).values_list("case_id", "generation"))
+    judged = ("generation", "computed_generation", "rules_version", "time_zone", "valid_until")
+    rows = Readiness.objects.filter(case_id__in=case_ids).values_list("case_id", *judged)
+    stored = {pk: StoredAnswer(*answer, flags=[]) for pk, *answer in rows}
+    stale = {
+        pk: answer.generation
+        for pk, answer in stored.items()
+        if not is_fresh(answer, as_of=as_of, config=config)
+    }
+    missing = [pk for pk in case_ids if pk not in stored]
+    if missing:  # the rows first, then their generation (the protocol above)
+        Readiness.objects.bulk_create((Readiness(case_id=pk) for pk in missing), ignore_conflicts=True)
+        stale.update(Readiness.objects.filter(case_id__in=missing).values_list("case_id", "generation"))
     ids = list(stale)
     for i in range(0, len(ids), CHUNK_SIZE):
         answers = {}
@@ -68,9 +72,9 @@ def readiness_make_fresh(case_ids: Iterable[int], *, as_of: dt.datetime, config:
 
 
 def _readiness_store(answers: dict[int, tuple[int, dict]]) -> None:
-    """Write each case's columns (`{case_id: (generation read, columns)}`) in one statement, each
-    row only `WHERE generation = <the one read>`: an UPDATE from a VALUES list (PostgreSQL, and
-    SQLite from 3.33), one commit for the lot instead of one per case.
+    """Write each case's columns (`{case_id: (generation read, columns)}`, the columns of
+    `stored_fields`) in one statement, each row only `WHERE generation = <the one read>`: an UPDATE
+    from the answers as a table `v`, one commit for the lot instead of one per case.
 
     On PostgreSQL a row another transaction holds locked is skipped, not waited for: it is being
     changed (so it stays stale, which is safe) or stored by another computation, and waiting while
@@ -81,32 +85,59 @@ def _readiness_store(answers: dict[int, tuple[int, dict]]) -> None:
     q = connection.ops.quote_name
     table = q(Readiness._meta.db_table)
     fields = [Readiness._meta.get_field(name) for name in next(iter(answers.values()))[1]]
+    if connection.vendor == "postgresql":
+        header, source, params = _answers_by_column(answers, fields)
+        unlocked = (
+            f" AND {table}.case_id IN (SELECT case_id FROM {table} WHERE case_id IN (SELECT case_id FROM v)"
+            " FOR UPDATE SKIP LOCKED)"
+        )
+    else:
+        header, source, params = _answers_by_row(answers, fields)
+        unlocked = ""
+    sets = ", ".join(f"{q(f.column)} = v.{q(f.column)}" for f in fields)
+    sql = (
+        f"WITH v ({header}) AS ({source}) UPDATE {table} SET {sets}"
+        f" FROM v WHERE {table}.case_id = v.case_id AND {table}.generation = v.generation_read{unlocked}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _answers_by_column(answers: dict[int, tuple[int, dict]], fields: list) -> tuple[str, str, list]:
+    """PostgreSQL: one array per column (`unnest`), and the flags as one JSON document picked
+    apart by row number: quoting hundreds of JSON texts into an array cost more than the UPDATE."""
+    q = connection.ops.quote_name
+    scalar = [f for f in fields if f.name != "flags"]
+    kinds = ("bigint", "bigint", *(f.db_type(connection) for f in scalar))
+    arrays = ", ".join(f"CAST(%s AS {kind}[])" for kind in kinds)
+    rows = [
+        (pk, generation, *(f.get_db_prep_save(values[f.name], connection) for f in scalar))
+        for pk, (generation, values) in answers.items()
+    ]
+    names = ", ".join(q(f.column) for f in scalar)
+    flags = json.dumps([values["flags"] for _, values in answers.values()])
+    source = (
+        f"SELECT u.*, CAST(%s AS jsonb) -> CAST(u.n - 1 AS integer)"
+        f" FROM unnest({arrays}) WITH ORDINALITY AS u(case_id, generation_read, {names}, n)"
+    )
+    return (
+        f"case_id, generation_read, {names}, n, {q('flags')}",
+        source,
+        [flags, *map(list, zip(*rows, strict=True))],
+    )
+
+
+def _answers_by_row(answers: dict[int, tuple[int, dict]], fields: list) -> tuple[str, str, list]:
+    """SQLite (from 3.33): a VALUES list, a row per case."""
+    q = connection.ops.quote_name
+    one = f"({', '.join(['%s'] * (len(fields) + 2))})"
     params = [
         param
         for pk, (generation, values) in answers.items()
         for param in (pk, generation, *(f.get_db_prep_save(values[f.name], connection) for f in fields))
     ]
-    postgres = connection.vendor == "postgresql"
-
-    def new(field) -> str:  # PostgreSQL types an all-NULL VALUES column as text: cast it
-        value = f"v.{q(field.column)}"
-        return f"CAST({value} AS {field.db_type(connection)})" if postgres else value
-
-    row = f"({', '.join(['%s'] * (len(fields) + 2))})"
-    unlocked = (
-        f" AND {table}.case_id IN (SELECT case_id FROM {table} WHERE case_id IN (SELECT case_id FROM v)"
-        " FOR UPDATE SKIP LOCKED)"
-        if postgres
-        else ""
-    )
-    sql = (
-        f"WITH v (case_id, generation_read, {', '.join(q(f.column) for f in fields)})"
-        f" AS (VALUES {', '.join([row] * len(answers))})"
-        f" UPDATE {table} SET {', '.join(f'{q(f.column)} = {new(f)}' for f in fields)}"
-        f" FROM v WHERE {table}.case_id = v.case_id AND {table}.generation = v.generation_read{unlocked}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    names = ", ".join(q(f.column) for f in fields)
+    return f"case_id, generation_read, {names}", f"VALUES {', '.join([one] * len(answers))}", params
 
 
 def stored_fields(
