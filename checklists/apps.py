@@ -9,7 +9,10 @@ class ChecklistsConfig(AppConfig):
     def ready(self) -> None:
         from simple_history.signals import post_create_historical_record
 
-        from checklists import checks  # noqa: F401 - registers the system checks
+        from checklists import (
+            checks,  # noqa: F401 - registers the system checks
+            lookups,  # noqa: F401 - registers `__any_of`
+        )
 
         # The one signal: whatever saves or deletes a case, its patient or any of its parts, or the
         # rule data (admin, service, shell) writes a history row, and so, in the same transaction,

@@ -187,7 +187,7 @@ def cases_data(case_ids: Iterable[int]) -> dict[int, cd.CaseData]:
     case_ids = list(case_ids)
     found: dict[int, cd.CaseData] = {}
     for i in range(0, len(case_ids), CHUNK_SIZE):
-        chunk = Case.objects.filter(pk__in=case_ids[i : i + CHUNK_SIZE]).order_by()
+        chunk = Case.objects.filter(pk__any_of=case_ids[i : i + CHUNK_SIZE]).order_by()
         found.update(_rows_to_data(list(chunk.values_list(*_CASE_COLUMNS))))
     return found
 
@@ -209,25 +209,25 @@ def _rows_to_data(rows: list[tuple]) -> dict[int, cd.CaseData]:
     signoffs: dict[int, list[tuple]] = {pk: [] for pk in ids}
     # Each in the order its prefetch reads it (Meta.ordering within a case; sign-offs by time).
     for case_id, pk, name, dose, frequency, last_dose in (
-        Medication.objects.filter(case_id__in=ids)
+        Medication.objects.filter(case_id__any_of=ids)
         .order_by("case_id", "position", "id")
         .values_list("case_id", "id", "name", "dose", "frequency", "last_dose_planned")
     ):
         medications[case_id].append((pk, cd.MedicationData(name, dose or None, frequency or None, last_dose)))
     for case_id, category, substance, reaction, severity in (
-        Allergy.objects.filter(case_id__in=ids)
+        Allergy.objects.filter(case_id__any_of=ids)
         .order_by("case_id", "position", "id")
         .values_list("case_id", "category", "substance", "reaction", "severity")
     ):
         allergies[case_id].append(cd.AllergyData(category, substance or None, reaction or None, severity))
     for case_id, test, value, taken_on in (
-        LabResult.objects.filter(case_id__in=ids)
+        LabResult.objects.filter(case_id__any_of=ids)
         .order_by("case_id", "taken_on", "id")
         .values_list("case_id", "test", "value", "taken_on")
     ):
         labs[case_id].append(cd.LabData(test, value, taken_on))
     for row in (
-        SignOff.objects.filter(case_id__in=ids, withdrawn_at__isnull=True)
+        SignOff.objects.filter(case_id__any_of=ids, withdrawn_at__isnull=True)
         .order_by("case_id", "at", "id")
         .values_list(
             "case_id",
