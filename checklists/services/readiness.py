@@ -33,7 +33,7 @@ from checklists.selectors.readiness import StoredAnswer, is_fresh
 
 def readiness_inputs_changed(case_ids: Iterable[int]) -> None:
     """Whatever is stored for these cases is stale from this transaction's commit on."""
-    Readiness.objects.filter(case_id__in=list(case_ids)).update(generation=F("generation") + 1)
+    Readiness.objects.filter(case_id__any_of=list(case_ids)).update(generation=F("generation") + 1)
 
 
 def readiness_make_fresh(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig) -> int:
@@ -43,7 +43,7 @@ def readiness_make_fresh(case_ids: Iterable[int], *, as_of: dt.datetime, config:
     row yet (creating the rows, then reading their generation)."""
     case_ids = list(case_ids)
     judged = ("generation", "computed_generation", "rules_version", "time_zone", "valid_until")
-    rows = Readiness.objects.filter(case_id__in=case_ids).values_list("case_id", *judged)
+    rows = Readiness.objects.filter(case_id__any_of=case_ids).values_list("case_id", *judged)
     stored = {pk: StoredAnswer(*answer, flags=[]) for pk, *answer in rows}
     stale = {
         pk: answer.generation
@@ -53,7 +53,7 @@ def readiness_make_fresh(case_ids: Iterable[int], *, as_of: dt.datetime, config:
     missing = [pk for pk in case_ids if pk not in stored]
     if missing:  # the rows first, then their generation (the protocol above)
         Readiness.objects.bulk_create((Readiness(case_id=pk) for pk in missing), ignore_conflicts=True)
-        stale.update(Readiness.objects.filter(case_id__in=missing).values_list("case_id", "generation"))
+        stale.update(Readiness.objects.filter(case_id__any_of=missing).values_list("case_id", "generation"))
     ids = list(stale)
     for i in range(0, len(ids), CHUNK_SIZE):
         answers = {}
