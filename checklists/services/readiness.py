@@ -105,14 +105,15 @@ def _readiness_store(answers: dict[int, tuple[int, dict]]) -> None:
 
 def _answers_by_column(answers: dict[int, tuple[int, dict]], fields: list) -> tuple[str, str, list]:
     """PostgreSQL: one array per column (`unnest`), and the flags as one JSON document picked
-    apart by row number: quoting hundreds of JSON texts into an array cost more than the UPDATE."""
+    apart by row number: quoting hundreds of JSON texts into an array cost more than the UPDATE.
+    The other columns are numbers, flags, texts and aware datetimes, as psycopg sends them (each
+    array is cast to its column's type), so Django's per-value preparation is skipped."""
     q = connection.ops.quote_name
     scalar = [f for f in fields if f.name != "flags"]
     kinds = ("bigint", "bigint", *(f.db_type(connection) for f in scalar))
     arrays = ", ".join(f"CAST(%s AS {kind}[])" for kind in kinds)
     rows = [
-        (pk, generation, *(f.get_db_prep_save(values[f.name], connection) for f in scalar))
-        for pk, (generation, values) in answers.items()
+        (pk, generation, *(values[f.name] for f in scalar)) for pk, (generation, values) in answers.items()
     ]
     names = ", ".join(q(f.column) for f in scalar)
     flags = json.dumps([values["flags"] for _, values in answers.values()])
