@@ -99,8 +99,8 @@ class AccessLogMiddleware:
         name = request.resolver_match.view_name if request.resolver_match else ""
         if "case_uuid" in view_kwargs:
             action = CASE_ACTIONS.get(name, name.replace(":", "."))
-            shown = lambda: _shown(request) or _case(uuid=view_kwargs["case_uuid"])  # noqa: E731
-            request._access_logged = lambda: (action, shown(), None)
+            uuid = view_kwargs["case_uuid"]
+            request._access_logged = lambda: (action, _shown(request, uuid) or _case(uuid=uuid), None)
         elif name in LIST_ACTIONS:
             request._access_logged = lambda: (LIST_ACTIONS[name], None, None)
         elif name.startswith("admin:"):
@@ -120,11 +120,11 @@ def _admin_page(url_name: str) -> tuple[str, str]:
     return model, page
 
 
-def _shown(request: HttpRequest) -> Case | None:
+def _shown(request: HttpRequest, uuid) -> Case | None:
     """The case a page showed, handed over by its view (`request.case_shown`) so it is not read
     again for the log; only pages that change nothing do (an action's case may have changed)."""
     case = getattr(request, "case_shown", None)
-    return case if case is not None and case.uuid == request.resolver_match.kwargs.get("case_uuid") else None
+    return case if case is not None and case.uuid == uuid else None
 
 
 def _case(**lookup) -> Case | None:

@@ -26,9 +26,13 @@ from checklists.services.readiness import readiness_make_fresh
 OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
 # What a list row shows (templates/checklists/dashboard/) and how its stored answer is judged: read
 # as plain values for the page's cases only, never as model instances (four a row, most of the cost).
-CASE_COLUMNS = ("uuid", "reference", "levels", "status", "created_at")
-PATIENT_COLUMNS = ("first_name", "last_name", "email", "phone")
-SLOT_COLUMNS = ("start", "end", "is_active", "room_id", "room__name")
+ROW_COLUMNS = (
+    *("pk", "uuid", "reference", "levels", "created_at"),
+    *(f"patient__{name}" for name in ("first_name", "last_name", "email", "phone")),
+    *(f"appointment__{name}" for name in ("pk", "start", "end", "room_id", "room__name")),
+    "readiness__pk",
+    *(f"readiness__{name}" for name in StoredAnswer._fields),
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,6 @@ class RowRoom:
 class RowSlot:
     start: dt.datetime
     end: dt.datetime
-    is_active: bool
     room_id: int
     room: RowRoom
 
@@ -61,7 +64,6 @@ class RowCase:
     uuid: UUID
     reference: str
     levels: list[str]
-    status: str
     created_at: dt.datetime
     patient: RowPatient
     appointment: RowSlot | None
@@ -254,23 +256,10 @@ def case_rows(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig
     it is not (only those cases are evaluated, and stored for the next reader); a case changed
     again in between is evaluated live, so a list never shows an answer it cannot vouch for."""
     case_ids = list(case_ids)
-    columns = (
-        "pk",
-        *CASE_COLUMNS,
-        *(f"patient__{name}" for name in PATIENT_COLUMNS),
-        "appointment__pk",
-        *(f"appointment__{name}" for name in SLOT_COLUMNS),
-        "readiness__pk",
-        *(f"readiness__{name}" for name in StoredAnswer._fields),
-    )
-    by_pk = {
-        values[0]: values for values in Case.objects.filter(pk__in=case_ids).order_by().values_list(*columns)
-    }
-    cases, answers = [], {}
-    for pk in case_ids:
-        if pk in by_pk:
-            case, answers[pk] = _row_case(by_pk[pk])
-            cases.append(case)
+    rows = Case.objects.filter(pk__in=case_ids).order_by().values_list(*ROW_COLUMNS)
+    read = {values[0]: _row_case(values) for values in rows}
+    cases = [read[pk][0] for pk in case_ids if pk in read]
+    answers = {case.pk: read[case.pk][1] for case in cases}
     stale = [pk for pk, answer in answers.items() if not is_fresh(answer, as_of=as_of, config=config)]
     if stale:
         readiness_make_fresh(stale, as_of=as_of, config=config)
@@ -288,17 +277,13 @@ def case_rows(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig
 
 
 def _row_case(values: tuple) -> tuple[RowCase, StoredAnswer | None]:
-    """One row of `case_rows`'s query as the case it shows and its stored answer (if any)."""
-    pk, *values = values
-    case_values, values = values[: len(CASE_COLUMNS)], values[len(CASE_COLUMNS) :]
-    patient, values = RowPatient(*values[: len(PATIENT_COLUMNS)]), values[len(PATIENT_COLUMNS) :]
-    slot_pk, *values = values
-    slot_values, values = values[: len(SLOT_COLUMNS)], values[len(SLOT_COLUMNS) :]
-    start, end, is_active, room_id, room_name = slot_values
-    slot = RowSlot(start, end, is_active, room_id, RowRoom(room_name)) if slot_pk is not None else None
-    answer_pk, *answer_values = values
-    answer = StoredAnswer(*answer_values) if answer_pk is not None else None
-    return RowCase(pk, *case_values, patient=patient, appointment=slot), answer
+    """One row of `ROW_COLUMNS` as the case it shows and its stored answer (if any)."""
+    (pk, uuid, reference, levels, created_at, first_name, last_name, email, phone,
+     slot_pk, start, end, room_id, room_name, answer_pk, *answer) = values  # fmt: skip
+    slot = RowSlot(start, end, room_id, RowRoom(room_name)) if slot_pk is not None else None
+    patient = RowPatient(first_name, last_name, email, phone)
+    case = RowCase(pk, uuid, reference, levels, created_at, patient, slot)
+    return case, StoredAnswer(*answer) if answer_pk is not None else None
 
 
 def room_days(*, day: dt.date, as_of: dt.datetime, config: RuleConfig) -> list[RoomDay]:
