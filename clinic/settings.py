@@ -220,6 +220,24 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env_flag("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PrepDesk <prepdesk@localhost>")
 
+# Text messages (notifications/sms), shaped like EMAIL_BACKEND: a dotted path, or a short name.
+# console prints them (the default: a laptop never texts anyone), locmem keeps them for tests,
+# twilio sends through Twilio with the TWILIO_* settings.
+_SMS_BACKENDS = {
+    name: f"notifications.sms.backends.{name}.SmsBackend" for name in ("console", "locmem", "twilio")
+}
+SMS_BACKEND = env.str("SMS_BACKEND", default="").strip() or "console"
+SMS_BACKEND = _SMS_BACKENDS.get(SMS_BACKEND, SMS_BACKEND)
+if "." not in SMS_BACKEND:
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND: {SMS_BACKEND!r} is neither {', '.join(_SMS_BACKENDS)} nor a dotted path"
+    )
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+# Blank: Twilio's own API. Tests point it at a local stub (http only to this machine).
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+
 # Background work (emails, reminders) on Django's tasks API: the database backend needs no broker,
 # and several `manage.py db_worker` processes can share one PostgreSQL.
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
@@ -300,5 +318,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # twilio logs each request at INFO, the account in its URL.
+    "loggers": {"axes": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
 }

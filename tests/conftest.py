@@ -19,7 +19,9 @@ from django.utils import translation
 
 from checklists.catalog import RuleConfig
 from checklists.selectors.catalogue import load_rule_config, rule_tables_forget
+from notifications import sms
 from tests.factories import SignedInClient, StaffFactory
+from tests.sms_stub import sms_stub_fixture  # noqa: F401 - the `sms_stub` fixture, for every test
 
 DATA = Path(__file__).parent / "data"
 
@@ -34,6 +36,14 @@ hypothesis.settings.load_profile("prepdesk")
 # result is the same at any hour; `make test-clock` runs the suite again at other moments
 # (just after midnight, just before midnight, across a DST change) to prove it.
 TEST_CLOCK = dt.datetime.fromisoformat(os.environ.get("PREPDESK_CLOCK") or "2026-11-18T14:00:00+00:00")
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox(settings) -> list:
+    """Every test texts into `notifications.sms.outbox` (as Django's tests email into mail.outbox)."""
+    settings.SMS_BACKEND = "notifications.sms.backends.locmem.SmsBackend"
+    sms.outbox.clear()
+    return sms.outbox
 
 
 @pytest.fixture(autouse=True)
