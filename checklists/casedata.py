@@ -166,6 +166,7 @@ FLAG_TITLES = {
     "FASTING_NOT_ACKNOWLEDGED": "Fasting instructions not acknowledged",
     "DRIVER_MISSING": "No driver",
     "DRIVER_UNCONFIRMED": "Driver not confirmed",
+    "DRIVER_DECLINED": "Driver said they can't",
     "ANTICOAGULANT_HOLD_PLAN": "Blood thinner: hold plan needed",
     "ANTICOAGULANT_LAST_DOSE_TOO_LATE": "Blood thinner: last dose too late",
     "ANTICOAGULANT_COMBINATION": "Two blood thinners",
@@ -254,12 +255,18 @@ class IntakeData(IntakeAnswers):
     submitted_at: dt.datetime = field(kw_only=True)  # aware
 
 
+# `confirmed_by` of a driver who confirmed through their own link (CASE_FORMAT.md).
+CONFIRMED_BY_DRIVER = "driver"
+
+
 @dataclass(frozen=True)
 class DriverData:
     name: str
     phone: str  # E.164
     relationship: str | None = None
     confirmed_at: dt.datetime | None = None
+    confirmed_by: str | None = None  # a staff username, or "driver" (confirmed through their link)
+    declined_at: dt.datetime | None = None  # the driver answered "I can't" through their link
 
 
 @dataclass(frozen=True)

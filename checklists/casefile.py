@@ -359,9 +359,15 @@ class _Reader:
                 "relationship": _text(RELATIONSHIP_MAX),
                 "phone": self.phone,
                 "confirmed_at": _datetime,
+                "confirmed_by": _text(BY_MAX),
+                "declined_at": _datetime,
             },
             required=("name", "phone"),
         )
+        if "confirmed_at" in values and "declined_at" in values:
+            raise CaseFileError(_join(path, "declined_at"), "a confirmed driver cannot also have declined")
+        if "confirmed_by" in values and "confirmed_at" not in values:
+            raise CaseFileError(_join(path, "confirmed_by"), "needs confirmed_at")
         return DriverData(**values)
 
     def lab(self, value: Any, path: str) -> LabData:
@@ -705,6 +711,8 @@ def _case_to_json(case: CaseData, time_zone: dt.tzinfo) -> dict[str, Any]:
                 "relationship": d.relationship,
                 "phone": d.phone,
                 "confirmed_at": when(d.confirmed_at),
+                "confirmed_by": d.confirmed_by,
+                "declined_at": when(d.declined_at),
             }
         )
     doc["labs"] = [

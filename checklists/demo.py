@@ -7,6 +7,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from checklists.casedata import (
+    CONFIRMED_BY_DRIVER,
     AllergyData,
     AppointmentData,
     CaseData,
@@ -54,9 +55,17 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
         }
         return IntakeData(**(base | answers))
 
-    def driver(name: str, phone: str, confirmed: bool = True, relationship: str = "daughter") -> DriverData:
+    def driver(name: str, phone: str, answer: str = "phone", relationship: str = "daughter") -> DriverData:
+        """answer: "phone" (the coordinator phoned), "link" (the driver's own link), "declined"
+        (they answered "I can't" by link) or "" (not confirmed yet)."""
+        confirmed = answer in ("phone", "link")
         return DriverData(
-            name=name, phone=phone, relationship=relationship, confirmed_at=at(-1, 11) if confirmed else None
+            name=name,
+            phone=phone,
+            relationship=relationship,
+            confirmed_at=at(-1, 11) if confirmed else None,
+            confirmed_by={"phone": "coordinator", "link": CONFIRMED_BY_DRIVER}.get(answer),
+            declined_at=at(-1, 18) if answer == "declined" else None,
         )
 
     def signed(*items: str, **about) -> tuple[SignOffData, ...]:
@@ -155,7 +164,7 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             medications=(MedicationData("my heart pill", frequency="every morning"),),
             labs=labs(),
             intake=intake(medications_complete=False, no_known_allergies=False, fasting_acknowledged=False),
-            driver=driver("Kenji Nakamura", "+15550109006", confirmed=False, relationship="son"),
+            driver=driver("Kenji Nakamura", "+15550109006", "", relationship="son"),
         ),
         # --- not ready: clinician to act ---
         CaseData(
@@ -245,7 +254,7 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
                 MedicationData("Lovenox 40 mg", "40 mg", "injection, since the hospital"),
             ),
             intake=intake(),
-            driver=driver("Marco Ferreira", "+15550109013", confirmed=False),
+            driver=driver("Marco Ferreira", "+15550109013", "declined"),
         ),
         CaseData(
             "DEMO-014",
@@ -255,7 +264,7 @@ def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:
             medications=(MedicationData("Tylenol", "500 mg"), MedicationData("acetaminophen 500mg")),
             labs=labs(),
             intake=intake(),
-            driver=driver("June Pennington", "+15550109014", relationship="wife"),
+            driver=driver("June Pennington", "+15550109014", "link", relationship="wife"),
         ),
         CaseData(
             "DEMO-015",

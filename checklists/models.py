@@ -253,7 +253,24 @@ class Driver(models.Model):
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    confirmed_by_driver = models.BooleanField(
+        default=False, help_text="The driver confirmed through their own link (not staff by phone)."
+    )
+    declined_at = models.DateTimeField(
+        null=True, blank=True, help_text='When the driver answered "I can\'t" through their own link.'
+    )
+    # When this name and phone were recorded: the driver's link is sent from then, and a link made
+    # for an earlier driver stops working (checklists.driver_links).
+    recorded_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(declined_at__isnull=True),
+                name="driver_not_confirmed_and_declined",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -167,6 +167,7 @@ class Context:
     reference_day: dt.date  # procedure day, or today when unscheduled
     intake: IntakeData | None  # None until submitted (at or before as_of)
     driver_confirmed: bool  # confirmed at or before as_of
+    driver_declined: bool  # the driver answered "I can't" by link at or before as_of
     signoffs: frozenset[str]  # case-wide sign-off items recorded at or before as_of
     # Per-medication sign-offs that count, by (item, medication line name).
     line_signoffs: Mapping[tuple[str, str], SignOffData]
@@ -299,6 +300,9 @@ def build_context(case: CaseData, config: RuleConfig, as_of: dt.datetime) -> Con
         intake=intake,
         driver_confirmed=(
             driver is not None and driver.confirmed_at is not None and driver.confirmed_at <= as_of
+        ),
+        driver_declined=(
+            driver is not None and driver.declined_at is not None and driver.declined_at <= as_of
         ),
         signoffs=frozenset(v.item for v in recorded if v.item not in PER_MEDICATION_ITEMS),
         line_signoffs=line_signoffs,
@@ -435,7 +439,8 @@ def rule_intake(ctx: Context) -> list[Flag]:
 
 
 def rule_driver(ctx: Context) -> list[Flag]:
-    """A driver home, confirmed by phone."""
+    """A driver home, confirmed by staff on the phone or by the driver through their own link;
+    a driver who answered "I can't" leaves the patient to find another."""
     driver = ctx.case.driver
     if driver is None:
         due = ctx.deadline("DRIVER_MISSING")
@@ -443,11 +448,19 @@ def rule_driver(ctx: Context) -> list[Flag]:
         return [_flag(ctx, "DRIVER_MISSING", BLOCKER, PATIENT, due, msg)]
     if ctx.driver_confirmed:
         return []
+    if ctx.driver_declined:
+        due = ctx.deadline("DRIVER_DECLINED")
+        msg = (
+            f"Driver {driver.name} ({driver.phone}) answered through their link that they cannot "
+            f"drive the patient home: another driver is needed. {_due_sentence(ctx, due)}"
+        )
+        return [_flag(ctx, "DRIVER_DECLINED", BLOCKER, PATIENT, due, msg, {"driver": driver.name})]
     due = ctx.deadline("DRIVER_UNCONFIRMED")
     pickup = ctx.timeline.pickup_at if ctx.timeline else None
     when = f"at {moment_text(pickup, ctx.tz)}" if pickup else f"time {_UNSCHEDULED}"
     msg = (
-        f"Driver {driver.name} ({driver.phone}) is not confirmed by phone; pickup {when}. "
+        f"Driver {driver.name} ({driver.phone}) is not confirmed by phone or through their link; "
+        f"pickup {when}. "
         f"{_due_sentence(ctx, due)}"
     )
     return [_flag(ctx, "DRIVER_UNCONFIRMED", BLOCKER, COORDINATOR, due, msg, {"pickup_at": pickup})]

@@ -25,9 +25,9 @@ from checklists.selectors.catalogue import load_rule_config
 
 
 def _case_rows() -> QuerySet[Case]:
-    return Case.objects.select_related("patient", "appointment__room", "intake", "driver").prefetch_related(
-        "medications", "allergies", "labs"
-    )
+    return Case.objects.select_related(
+        "patient", "appointment__room", "intake", "driver__confirmed_by"
+    ).prefetch_related("medications", "allergies", "labs")
 
 
 def case_queryset() -> QuerySet[Case]:
@@ -53,6 +53,13 @@ def case_page_queryset() -> QuerySet[Case]:
             )
         )
     )
+
+
+def _confirmed_by(confirmed_at: dt.datetime | None, by_driver: bool, username: str | None) -> str | None:
+    """ "driver" (by their link), the staff member's username, or None (not confirmed, or not known)."""
+    if confirmed_at is None:
+        return None
+    return cd.CONFIRMED_BY_DRIVER if by_driver else username
 
 
 def case_to_data(case: Case) -> cd.CaseData:
@@ -121,6 +128,12 @@ def case_to_data(case: Case) -> cd.CaseData:
                 phone=driver.phone,
                 relationship=driver.relationship or None,
                 confirmed_at=driver.confirmed_at,
+                confirmed_by=_confirmed_by(
+                    driver.confirmed_at,
+                    driver.confirmed_by_driver,
+                    driver.confirmed_by.get_username() if driver.confirmed_by_id is not None else None,
+                ),
+                declined_at=driver.declined_at,
             )
             if driver is not None
             else None
@@ -178,6 +191,9 @@ _CASE_COLUMNS = (
     "driver__phone",
     "driver__relationship",
     "driver__confirmed_at",
+    "driver__confirmed_by_driver",
+    "driver__confirmed_by__username",
+    "driver__declined_at",
 )
 
 
@@ -248,7 +264,8 @@ def _rows_to_data(rows: list[tuple]) -> dict[int, cd.CaseData]:
     for row in rows:
         (pk, reference, first_name, last_name, born, sex, email, phone, language,
          levels, kind, anesthesia, contrast, active, start, room, submitted_at, *answers,
-         driver_pk, driver_name, driver_phone, relationship, confirmed_at) = row  # fmt: skip
+         driver_pk, driver_name, driver_phone, relationship, confirmed_at, by_driver, by_user,
+         declined_at) = row  # fmt: skip
         lines = medications[pk]
         line_names = {line_pk: medication.name for line_pk, medication in lines}
         found[pk] = cd.CaseData(
@@ -260,7 +277,14 @@ def _rows_to_data(rows: list[tuple]) -> dict[int, cd.CaseData]:
             tuple(allergies[pk]),
             cd.IntakeData(*answers, submitted_at=submitted_at) if submitted_at is not None else None,
             (
-                cd.DriverData(driver_name, driver_phone, relationship or None, confirmed_at)
+                cd.DriverData(
+                    driver_name,
+                    driver_phone,
+                    relationship or None,
+                    confirmed_at,
+                    _confirmed_by(confirmed_at, by_driver, by_user),
+                    declined_at,
+                )
                 if driver_pk is not None
                 else None
             ),

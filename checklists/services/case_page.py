@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from checklists import casedata as cd
 from checklists.catalog import RuleConfig
@@ -43,8 +44,10 @@ def driver_save(
     except ValidationError as exc:
         raise ValidationError({"phone": exc.messages}) from exc
     driver = Driver.objects.filter(case=case).first() or Driver(case=case)
-    if driver.pk and (driver.name, driver.phone) != (name.strip(), phone):
-        driver.confirmed_at, driver.confirmed_by = None, None
+    if not driver.pk or (driver.name, driver.phone) != (name.strip(), phone):
+        # Another driver: unconfirmed, no answer yet, and a link sent to the one before stops working.
+        driver.confirmed_at, driver.confirmed_by, driver.confirmed_by_driver = None, None, False
+        driver.declined_at, driver.recorded_at = None, timezone.now()
     driver.name, driver.relationship, driver.phone = name.strip(), relationship.strip(), phone
     driver.full_clean()
     driver.save()
@@ -69,10 +72,44 @@ def driver_confirm(
     driver = Driver.objects.filter(case=case).first()
     if driver is None:
         raise ValidationError("No driver is recorded for this case; record one first.")
-    driver.confirmed_at, driver.confirmed_by = at, user
+    driver.confirmed_at, driver.confirmed_by, driver.confirmed_by_driver = at, user, False
+    driver.declined_at = None  # a driver who said "I can't" by link, then yes on the phone
     driver.full_clean()
     driver.save()
     return driver
+
+
+class DriverAnswerClosed(ValidationError):
+    """The driver's answer can no longer be changed through the link (phone the clinic)."""
+
+
+@transaction.atomic
+def driver_answer(
+    *, driver: Driver, will_drive: bool, now: dt.datetime, change_until: dt.datetime, config: RuleConfig
+) -> bool:
+    """The driver's own answer through their link; True if it changed anything.
+
+    "Yes" confirms the driver ("driver, by link"), "I can't" records the refusal (DRIVER_DECLINED);
+    the same answer twice changes nothing, and another answer is taken only before `change_until`
+    (the start − 24 h). The case's version moves, so a coordinator's open form sees the change.
+    """
+    case = Case.objects.select_for_update().get(pk=driver.case_id)
+    driver = Driver.objects.select_for_update().get(pk=driver.pk)
+    answered = driver.confirmed_at is not None or driver.declined_at is not None
+    if answered and (driver.confirmed_at is not None) == will_drive:
+        return False
+    if answered and now >= change_until:
+        raise DriverAnswerClosed("It is too late to change the answer here: please phone the clinic.")
+    case_claim(case, case.version, config)
+    if will_drive:
+        driver.confirmed_at, driver.confirmed_by, driver.confirmed_by_driver = now, None, True
+        driver.declined_at = None
+    else:
+        driver.confirmed_at, driver.confirmed_by, driver.confirmed_by_driver = None, None, False
+        driver.declined_at = now
+    driver.full_clean()
+    driver.save()
+    return True
 
 
 @transaction.atomic

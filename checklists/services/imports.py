@@ -42,7 +42,16 @@ UPDATED_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     Case: ("kind", "levels", "anesthesia", "contrast_planned", "status", "version", "updated_at"),
     Appointment: ("room", "start", "end", "is_active"),
     Intake: ("submitted_at", *cd.INTAKE_ANSWERS, "version", "updated_at"),
-    Driver: ("name", "phone", "relationship", "confirmed_at", "confirmed_by"),
+    Driver: (
+        "name",
+        "phone",
+        "relationship",
+        "confirmed_at",
+        "confirmed_by",
+        "confirmed_by_driver",
+        "declined_at",
+        "recorded_at",
+    ),
 }
 
 
@@ -203,10 +212,7 @@ def cases_import(
     rooms = {room.name: room for room in Room.objects.select_for_update().filter(name__in=room_names)}
     _check_batch(cases, config, rooms)
 
-    users = {
-        u.username: u
-        for u in get_user_model().objects.filter(username__in={v.by for c in cases for v in c.signoffs})
-    }
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=_usernames(cases))}
     known = _Known(config=config, rooms=rooms, users=users, catalogue={d.name: d for d in Drug.objects.all()})
     if progress is not None:
         progress(0)
@@ -283,7 +289,7 @@ def _batch_save(batch: Sequence[cd.CaseData], known: _Known) -> list[bool]:
         _appointment_rows(case, data, appointments.get(pk), rows, known)
         _list_rows(case, data, rows, known)
         _intake_rows(case, data.intake, intakes.get(pk), rows, now)
-        _driver_rows(case, data.driver, drivers.get(pk), rows)
+        _driver_rows(case, data.driver, drivers.get(pk), rows, known, now)
 
     for model in (Patient, Case, Appointment):
         rows.write(model)
@@ -407,17 +413,37 @@ def _intake_rows(
     rows.save(intake)
 
 
-def _driver_rows(case: Case, data: cd.DriverData | None, driver: Driver | None, rows: _Rows) -> None:
+def _usernames(cases: Sequence[cd.CaseData]) -> set[str]:
+    """Every staff username a file names: sign-offs' `by` and drivers' `confirmed_by`."""
+    names = {v.by for c in cases for v in c.signoffs}
+    names.update(c.driver.confirmed_by for c in cases if c.driver is not None and c.driver.confirmed_by)
+    return names
+
+
+def _driver_rows(
+    case: Case,
+    data: cd.DriverData | None,
+    driver: Driver | None,
+    rows: _Rows,
+    known: _Known,
+    now: dt.datetime,
+) -> None:
     if data is None:
         if driver is not None:
             rows.delete(driver)
         return
     driver = driver or Driver(case=case)
-    if driver.confirmed_at != data.confirmed_at:
-        driver.confirmed_by = None  # the file does not say who confirmed it
+    if driver.recorded_at is None or (driver.name, driver.phone) != (data.name, data.phone):
+        driver.recorded_at = now  # another driver: a link sent to the one before stops working
+    by_driver = data.confirmed_by == cd.CONFIRMED_BY_DRIVER
+    if data.confirmed_by and not by_driver:
+        driver.confirmed_by = known.users.get(data.confirmed_by)  # a name no account has: not recorded
+    elif driver.confirmed_at != data.confirmed_at or by_driver:
+        driver.confirmed_by = None  # the file does not say which staff member confirmed it
     driver.name, driver.phone = data.name, data.phone
     driver.relationship = data.relationship or ""
-    driver.confirmed_at = data.confirmed_at
+    driver.confirmed_at, driver.confirmed_by_driver = data.confirmed_at, by_driver
+    driver.declined_at = data.declined_at
     rows.save(driver)
 
 

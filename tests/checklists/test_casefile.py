@@ -883,3 +883,35 @@ def test_a_key_given_twice_in_a_file_is_rejected_rather_than_silently_dropped(tm
     with pytest.raises(CaseFileError) as info:
         read_case_file(path, as_of=AS_OF)
     assert (info.value.path, info.value.message) == ("medications", "given more than once")
+
+
+# --- the driver's own answer (confirmed by link, or declined) ------------------------------
+
+
+def test_who_confirmed_the_driver_and_a_refusal_by_link_parse_and_survive_the_round_trip() -> None:
+    by_link = parse_one(changed("driver.confirmed_by", "driver"))
+    declined = parse_one(
+        changed("driver.declined_at", "2026-03-11T18:00:00-04:00", without("driver.confirmed_at"))
+    )
+    declined = replace(declined, reference="VP-2")
+
+    assert by_link.driver.confirmed_by == "driver"
+    assert (declined.driver.confirmed_at, declined.driver.declined_at) == (None, ny(2026, 3, 11, 18))
+    assert round_trip([by_link, declined]) == [by_link, declined]
+
+
+@pytest.mark.parametrize(
+    ("doc", "error"),
+    [
+        (
+            changed("driver.declined_at", "2026-03-11T18:00:00-04:00"),
+            ("driver.declined_at", "a confirmed driver cannot also have declined"),
+        ),
+        (
+            changed("driver.confirmed_by", "coordinator", without("driver.confirmed_at")),
+            ("driver.confirmed_by", "needs confirmed_at"),
+        ),
+    ],
+)
+def test_a_driver_both_confirmed_and_declined_or_confirmed_with_no_time_is_refused(doc, error) -> None:
+    assert error_of(doc) == error

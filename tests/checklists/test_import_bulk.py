@@ -194,6 +194,25 @@ def test_a_driver_confirmed_at_another_time_loses_who_confirmed_it(config, coord
     assert Driver.objects.get().confirmed_by is None
 
 
+def test_a_file_names_who_confirmed_the_driver_a_staff_member_or_the_driver_by_link(config, coordinator):
+    by_staff = cd.DriverData("Bo", "+15551234567", None, NOW, confirmed_by=coordinator.username)
+    by_link = cd.DriverData("Al", "+15551234568", None, NOW, confirmed_by="driver")
+    declined = cd.DriverData("Cy", "+15551234569", None, declined_at=NOW)
+    cases_import(
+        cases=[
+            dataclasses.replace(full_case(f"D-{i}", START + dt.timedelta(hours=2 * i)), driver=driver)
+            for i, driver in enumerate((by_staff, by_link, declined))
+        ],
+        config=config,
+    )
+
+    drivers = {d.name: d for d in Driver.objects.all()}
+    assert (drivers["Bo"].confirmed_by, drivers["Bo"].confirmed_by_driver) == (coordinator, False)
+    assert (drivers["Al"].confirmed_by, drivers["Al"].confirmed_by_driver) == (None, True)
+    assert (drivers["Cy"].confirmed_at, drivers["Cy"].declined_at) == (None, NOW)
+    assert all(d.recorded_at is not None for d in drivers.values())
+
+
 def test_a_cancelled_case_stays_cancelled_and_its_slot_inactive(config):
     cases_import(cases=[full_case("C-1", START)], config=config)
     Case.objects.update(status=Case.Status.CANCELLED)

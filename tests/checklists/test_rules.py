@@ -433,6 +433,27 @@ def test_driver_confirmed_after_as_of_is_still_unconfirmed() -> None:
     assert flags_of(make_case(driver=driver), "DRIVER_UNCONFIRMED") != []
 
 
+def test_a_driver_who_declined_by_link_leaves_the_patient_a_blocker_to_find_another() -> None:
+    driver = DriverData("Bob", "+15551234567", declined_at=at_utc(2026, 11, 9, 18))
+    flag = the_flag(make_case(driver=driver), "DRIVER_DECLINED")
+
+    assert (flag.severity, flag.owner, flag.due) == ("blocker", "patient", at_utc(2026, 11, 25, 8, 0))
+    assert flag.data == {"driver": "Bob"}
+    assert "Bob" in flag.message and "another driver" in flag.message
+    assert flags_of(make_case(driver=driver), "DRIVER_UNCONFIRMED") == []
+
+
+def test_a_refusal_after_as_of_has_not_happened_yet() -> None:
+    driver = DriverData("Bob", "+15551234567", declined_at=at_utc(2026, 11, 12))
+    assert "DRIVER_DECLINED" not in codes(make_case(driver=driver))
+    assert "DRIVER_UNCONFIRMED" in codes(make_case(driver=driver))
+
+
+def test_a_driver_confirmed_by_their_link_is_not_flagged() -> None:
+    driver = DriverData("Bob", "+15551234567", confirmed_at=at_utc(2026, 11, 9), confirmed_by="driver")
+    assert not {"DRIVER_UNCONFIRMED", "DRIVER_DECLINED"} & set(codes(make_case(driver=driver)))
+
+
 # --- Anticoagulants: hold plan -------------------------------------------------------------------
 
 

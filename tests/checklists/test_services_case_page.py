@@ -15,8 +15,10 @@ from checklists.selectors.catalogue import load_rule_config
 from checklists.services.booking import appointment_book
 from checklists.services.case_page import (
     AllergyRow,
+    DriverAnswerClosed,
     MedicationRow,
     allergies_save,
+    driver_answer,
     driver_confirm,
     driver_save,
     intake_record_for_patient,
@@ -117,6 +119,76 @@ def test_confirming_the_driver_records_who_and_when(case, coordinator, config):
 
     driver = Driver.objects.get(case=case)
     assert (driver.confirmed_at, driver.confirmed_by) == (NOW, coordinator)
+
+
+# --- The driver's own answer, through their link ------------------------------------------------
+
+CHANGE_UNTIL = START - dt.timedelta(hours=24)
+
+
+def _answer(case: Case, config, will_drive: bool, now: dt.datetime = NOW) -> bool:
+    driver = Driver.objects.get(case=case)
+    return driver_answer(
+        driver=driver, will_drive=will_drive, now=now, change_until=CHANGE_UNTIL, config=config
+    )
+
+
+def test_a_yes_by_link_confirms_the_driver_as_the_driver_and_moves_the_case_version(case, config):
+    version = Case.objects.get(pk=case.pk).version
+
+    assert _answer(case, config, True) is True
+
+    driver = Driver.objects.get(case=case)
+    assert (driver.confirmed_at, driver.confirmed_by, driver.confirmed_by_driver) == (NOW, None, True)
+    assert Case.objects.get(pk=case.pk).version == version + 1
+
+
+def test_the_same_answer_twice_changes_nothing(case, config):
+    _answer(case, config, False)
+    version = Case.objects.get(pk=case.pk).version
+
+    assert _answer(case, config, False, NOW + dt.timedelta(hours=1)) is False
+    assert Driver.objects.get(case=case).declined_at == NOW
+    assert Case.objects.get(pk=case.pk).version == version
+
+
+def test_a_driver_may_change_their_answer_until_a_day_before_then_must_phone(case, config):
+    _answer(case, config, False)
+    assert _answer(case, config, True, CHANGE_UNTIL - dt.timedelta(minutes=1)) is True
+    driver = Driver.objects.get(case=case)
+    assert (driver.confirmed_by_driver, driver.declined_at) == (True, None)
+
+    with pytest.raises(DriverAnswerClosed):
+        _answer(case, config, False, CHANGE_UNTIL)
+    assert Driver.objects.get(case=case).confirmed_at is not None
+
+
+def test_another_driver_recorded_after_a_refusal_starts_with_no_answer_and_a_new_link_time(case, config):
+    _answer(case, config, False)
+    before = Driver.objects.get(case=case).recorded_at
+
+    driver = driver_save(
+        case=case,
+        version=Case.objects.get(pk=case.pk).version,
+        name="Someone Else",
+        relationship="",
+        phone="+12125550142",
+        config=config,
+    )
+
+    assert (driver.declined_at, driver.confirmed_at) == (None, None)
+    assert driver.recorded_at != before
+
+
+def test_staff_confirming_by_phone_after_a_refusal_clears_it(case, coordinator, config):
+    _answer(case, config, False)
+
+    driver_confirm(
+        case=case, version=Case.objects.get(pk=case.pk).version, user=coordinator, at=NOW, config=config
+    )
+
+    driver = Driver.objects.get(case=case)
+    assert (driver.declined_at, driver.confirmed_by, driver.confirmed_by_driver) == (None, coordinator, False)
 
 
 def test_a_lab_in_the_future_is_refused_and_the_version_is_not_claimed(case, config):
