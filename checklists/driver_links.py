@@ -32,6 +32,17 @@ def token_driver_pk(token: str) -> int | None:
     return int(pk)
 
 
-def token_matches(token: str, **driver) -> bool:
-    """True if `token` is the one `driver_link_token(**driver)` makes (compared in constant time)."""
-    return constant_time_compare(token, driver_link_token(**driver))
+def token_matches(token: str, driver) -> bool:
+    """True if `token` is the stored driver's own (compared in constant time)."""
+    return constant_time_compare(token, token_for(driver))
+
+
+def token_for(driver) -> str:
+    """The link token of a stored driver (a `checklists.models.Driver`, its case loaded)."""
+    return driver_link_token(
+        driver_pk=driver.pk,
+        case_uuid=str(driver.case.uuid),
+        name=driver.name,
+        phone=driver.phone,
+        recorded_at=driver.recorded_at,
+    )

@@ -5,12 +5,13 @@ URLs and names are contracts."""
 from django.urls import path
 
 from intake.steps import STEPS
-from intake.views import after, link, staff, steps
+from intake.views import after, driver, link, staff, steps
 
 app_name = "intake"
 
 urlpatterns = [
     path("i/<str:token>/", link.open_link, name="open"),
+    path("d/<str:token>/", driver.driver_page, name="driver_link"),
     path("intake/", link.start, name="start"),
     path("intake/language/", link.language, name="language"),
     *(

@@ -28,6 +28,7 @@ _LAST_DOSE = "last_dose:"
 INTAKE_SUBMITTED = "intake_submitted"  # to each coordinator: the outbox keeps one per recipient
 INVITATION = "intake_invitation"  # sent by staff from the case page, not planned by the sweep
 LINK_LOCKED = "link_locked"  # to each coordinator, when wrong dates of birth lock a link
+DRIVER_DECLINED_NOTICE = "driver_declined"  # to each coordinator, when a driver answers "I can't"
 OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
 
 
@@ -44,6 +45,7 @@ def last_dose_kind(drug: str) -> str:
 _KIND_LABELS = {
     INVITATION: "Intake link (invitation)",
     LINK_LOCKED: "Intake link locked (to the coordinator)",
+    DRIVER_DECLINED_NOTICE: "Driver can't drive (to the coordinator)",
     INTAKE_SUBMITTED: "Intake submitted (to the coordinator)",
     DAY_BEFORE: "Day-before instructions",
     DIGEST_COORDINATOR: "Coordinator digest",

@@ -4,6 +4,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def add_driver_declined(apps, schema_editor):
+    """DRIVER_DECLINED's deadline (READINESS.md: start - 48 h), and a new rule-data version: every
+    stored readiness is computed again (the driver flags' words changed too)."""
+    FlagDeadline = apps.get_model("checklists", "FlagDeadline")
+    RuleDataVersion = apps.get_model("checklists", "RuleDataVersion")
+    FlagDeadline.objects.get_or_create(code="DRIVER_DECLINED", defaults={"hours_before_start": 48})
+    RuleDataVersion.objects.filter(pk=1).update(version=models.F("version") + 1)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -46,4 +55,5 @@ class Migration(migrations.Migration):
             model_name='driver',
             constraint=models.CheckConstraint(condition=models.Q(('confirmed_at__isnull', True), ('declined_at__isnull', True), _connector='OR'), name='driver_not_confirmed_and_declined'),
         ),
+        migrations.RunPython(add_driver_declined, migrations.RunPython.noop),
     ]

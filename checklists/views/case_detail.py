@@ -137,6 +137,8 @@ def _flag_row(
         )
     elif flag.code == "DRIVER_MISSING":
         row.links.append(("#driver", "Record the driver"))
+    elif flag.code == "DRIVER_DECLINED":
+        row.links.append(("#driver", "Record another driver"))
     elif flag.code == "LAB_MISSING":
         row.links.append(("#labs", "Add the lab result"))
     elif flag.code in INTAKE_CODES:

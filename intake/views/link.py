@@ -111,6 +111,8 @@ def language(request: HttpRequest) -> HttpResponse:
     if chosen in forms.LANGUAGE_NAMES:
         request.session[SESSION_LANGUAGE] = chosen
     target = request.POST.get("next", "")
-    if not (target.startswith("/intake/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None)):
+    if not (
+        target.startswith(("/intake/", "/d/")) and url_has_allowed_host_and_scheme(target, allowed_hosts=None)
+    ):
         target = reverse("intake:start")
     return redirect(target)

@@ -49,6 +49,7 @@ MATRIX: dict[str, Row] = {
     "intake:instructions": PATIENT_PAGE,
     "intake:review": PATIENT_PAGE,
     "intake:medicine_hint": PATIENT_GET,
+    "intake:driver_link": ((404, 404),) * 5,  # a driver's own link: this one names no driver
     "intake:done": ((302, 302), (302, 405), (302, 302), (302, 302), (302, 302)),  # not submitted yet
     "intake:print": PATIENT_GET,
     "intake:ics": PATIENT_GET,
