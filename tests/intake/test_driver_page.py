@@ -176,3 +176,10 @@ def test_the_case_page_says_the_driver_answered_through_their_link(client, case,
 
     assert 'the driver answered "I can\'t" through their link' in page
     assert "Driver said they can&#x27;t" in page and 'href="#driver">Record another driver' in page
+
+
+def test_the_page_speaks_spanish_when_the_drivers_browser_does(client, case):
+    page = client.get(link(case), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert "Margaret O. le pidió que le lleve a casa" in page
+    assert "Sí, le llevaré" in page and "No puedo" in page
