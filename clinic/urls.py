@@ -19,5 +19,6 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
+    path("", include("notifications.urls")),
     path("", include("checklists.urls")),
 ]

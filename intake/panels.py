@@ -25,7 +25,15 @@ def intake_link_panel(request: HttpRequest, case) -> SafeString:
     outbox = list(selectors.case_outbox(case))
     # The link and its email are written at the same moment (intake:link_send).
     invitation = next(
-        (m for m in outbox if link and m.kind == INVITATION and m.planned_at == link.created_at), None
+        (
+            m
+            for m in outbox
+            if link
+            and m.kind == INVITATION
+            and m.channel == m.Channel.EMAIL
+            and m.planned_at == link.created_at
+        ),
+        None,
     )
     context = {
         "case": case,
@@ -33,12 +41,24 @@ def intake_link_panel(request: HttpRequest, case) -> SafeString:
         "state": selectors.link_state(link, timezone.now()) if link else None,
         "max_attempts": settings.INTAKE_LINK_MAX_ATTEMPTS,
         "progress": progress,
-        "outbox": [(message, kind_label(message.kind), _resend_token(message)) for message in outbox],
+        "outbox": [
+            (message, kind_label(message.kind), channel_label(message), _resend_token(message))
+            for message in outbox
+        ],
         "invitation": invitation,
         "has_email": bool(case.patient.email),
         "sent_recently": services.sent_recently(link=link, now=timezone.now()),
     }
     return render_to_string("intake/staff/link_panel.html", context, request=request)
+
+
+def channel_label(message) -> str:
+    """How a message went: "Email", "SMS, 2 parts", or "Email (in place of a failed SMS)"."""
+    if message.channel == message.Channel.SMS:
+        return f"SMS, {message.segments} part{'s' if message.segments != 1 else ''}"
+    if message.fallback_for_id is not None:
+        return f"{message.get_channel_display()} (in place of a failed SMS)"
+    return message.get_channel_display()
 
 
 def _resend_token(message) -> str:

@@ -56,6 +56,7 @@ def patient_case(case_id: int) -> Case:
 
 
 def case_outbox(case: Case) -> QuerySet[Notification]:
+    """Every message of the case, email and SMS alike, newest first (one query)."""
     return Notification.objects.filter(case=case).order_by("-planned_at", "-id")
 
 

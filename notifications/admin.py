@@ -17,9 +17,19 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    list_display = ("kind", "case", "recipient", "planned_at", "status", "attempts", "sent_at")
+    list_display = (
+        "kind",
+        "case",
+        "channel",
+        "recipient",
+        "segments",
+        "planned_at",
+        "status",
+        "attempts",
+        "sent_at",
+    )
     list_filter = ("status", "kind", "channel")
-    search_fields = ("recipient", "case__reference", "subject")
+    search_fields = ("recipient", "case__reference", "subject", "provider_id")
     list_select_related = ("case",)
     date_hierarchy = "planned_at"
 

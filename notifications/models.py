@@ -1,7 +1,8 @@
 """The outbox: one row for every message PrepDesk sends or means to send, and when reminders go out.
 
-Unique per (case, kind, planned time), so however many workers or sweeps run, a message is
-created, and therefore sent, at most once.
+Unique per (case, kind, planned time, channel, recipient), so however many workers or sweeps run, a
+message is created, and therefore sent, at most once on each channel. Email and SMS rows live side
+by side; an SMS that fails for good may be followed by one email standing in for it.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from notifications.defaults import NOTIFICATION_SETTINGS
 class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
+        SENT = "sent", "Sent"  # an SMS: accepted by the provider, not yet confirmed on the phone
+        DELIVERED = "delivered", "Delivered"  # an SMS: the provider confirmed the handset got it
         FAILED = "failed", "Failed"  # will be retried
+        # An SMS that failed for good (the provider refused the number, retries ran out, or it
+        # reported the text undelivered): never retried; its fallback email, if any, stands in.
+        UNDELIVERED = "undelivered", "Not delivered"
         CANCELLED = "cancelled", "Cancelled"
         # The worker stopped mid-send: it may have gone out, or not. Never sent again by itself;
         # staff check with the recipient and send it again with one click.
@@ -43,7 +49,7 @@ class Notification(models.Model):
     body_html = models.TextField(blank=True)
     planned_at = models.DateTimeField(db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # Set by the sweep when it queues a send task, cleared when a worker takes the row: a lease, so
@@ -51,19 +57,34 @@ class Notification(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     sending_since = models.DateTimeField(null=True, blank=True)  # when a worker took it
     error = models.TextField(blank=True)
+    # SMS only: the provider's id for the message (its status callbacks name it) and how many parts
+    # it costs (planned from the text, then as the provider counted it); 0 for email.
+    provider_id = models.CharField(max_length=64, blank=True, db_index=True)
+    segments = models.PositiveSmallIntegerField(default=0)
+    # Where an SMS falls back to when it fails for good ("" for none), and on that email the SMS it
+    # stands in for: unique, so a failed SMS falls back at most once.
+    fallback_email = models.EmailField(blank=True)
+    fallback_for = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-planned_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "kind", "planned_at", "recipient"],
-                name="one_notification_per_case_kind_time_recipient",
+                fields=["case", "kind", "planned_at", "channel", "recipient"],
+                name="one_notification_per_case_kind_time_channel_recipient",
             ),
             models.UniqueConstraint(
-                fields=["kind", "planned_at", "recipient"],
+                fields=["kind", "planned_at", "channel", "recipient"],
                 condition=Q(case__isnull=True),
-                name="one_caseless_notification_per_kind_time_recipient",
+                name="one_caseless_notification_per_kind_time_channel_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["fallback_for"],
+                condition=Q(fallback_for__isnull=False),
+                name="one_fallback_per_notification",
             ),
         ]
 

@@ -1,4 +1,5 @@
-"""Writing to and sending from the outbox."""
+"""Writing to and sending from the outbox: email and SMS rows, an SMS's delivery reports, and the
+one email that stands in for an SMS that failed for good."""
 
 from __future__ import annotations
 
@@ -8,19 +9,42 @@ import logging
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from checklists import rules
+from checklists import rules, site
 from checklists.ics import appointment_calendar
 from checklists.models import Case
 from checklists.selectors.cases import case_queryset, case_to_data
 from checklists.selectors.catalogue import load_rule_config
+from notifications import sms
 from notifications.models import Notification
 from notifications.reminder_plan import DAY_BEFORE
+from notifications.sms.segments import segments as sms_segments
 
 logger = logging.getLogger(__name__)
 RETRY_DELAYS = (dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2))
 SENDABLE = (Notification.Status.PENDING, Notification.Status.FAILED)
+# An SMS is tried once, then once after each back-off delay; then it has failed for good. (An email
+# keeps retrying every RETRY_DELAYS[-1] until the sweep finds it no longer due.)
+SMS_MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# Twilio error codes meaning this number cannot get this text however often it is tried, so the
+# SMS fails at once and falls back (https://www.twilio.com/docs/api/errors/<code>).
+PERMANENT_SMS_ERRORS = frozenset(
+    {
+        21211,  # invalid 'To' phone number
+        21408,  # permission to send to this region is not enabled
+        21610,  # the recipient unsubscribed (replied STOP): texting again breaks carrier rules
+        21614,  # 'To' is not a mobile number
+    }
+)
+# What Twilio's status callback says (MessageStatus) -> what the outbox records. Every other status
+# (queued, accepted, scheduled, sending, sent, ...) leaves the row as it is: "sent" already.
+SMS_REPORTED = {
+    "delivered": Notification.Status.DELIVERED,
+    "failed": Notification.Status.UNDELIVERED,
+    "undelivered": Notification.Status.UNDELIVERED,
+}
 
 
 def notification_plan(
@@ -33,17 +57,27 @@ def notification_plan(
     body_html: str = "",
     planned_at: dt.datetime,
     language: str = "en",
+    channel: str = Notification.Channel.EMAIL,
+    fallback_email: str = "",
 ) -> Notification | None:
-    """Queue a message; None if this (case, kind, planned time, recipient) was already queued."""
+    """Queue a message; None if this (case, kind, planned time, channel, recipient) was already queued.
+
+    An SMS (`recipient` a phone number in E.164) is sent as `body_text` alone, its subject kept as a
+    label for staff; `fallback_email`, when given, receives it by email if the SMS fails for good.
+    """
+    is_sms = channel == Notification.Channel.SMS
     notification = Notification(
         case=case,
         kind=kind,
+        channel=channel,
         recipient=recipient,
         subject=subject[:200],
         body_text=body_text,
-        body_html=body_html,
+        body_html="" if is_sms else body_html,
         planned_at=planned_at,
         language=language,
+        segments=sms_segments(body_text) if is_sms else 0,
+        fallback_email=fallback_email if is_sms else "",
     )
     notification.full_clean(validate_constraints=False)
     try:
@@ -99,6 +133,8 @@ def notification_send(*, notification_id: int) -> Notification:
         notification.enqueued_at = None
         notification.sending_since = now
         notification.save(update_fields=["status", "attempts", "enqueued_at", "sending_since"])
+    if notification.channel == Notification.Channel.SMS:
+        return _sms_send(notification)
     try:
         _email(notification).send()
     except Exception as exc:  # any transport error: keep it, retry later
@@ -139,6 +175,110 @@ def notification_resend(*, notification: Notification, now: dt.datetime) -> Noti
         row.status, row.next_attempt_at, row.enqueued_at = Notification.Status.PENDING, None, None
         row.save(update_fields=["status", "next_attempt_at", "enqueued_at"])
     return notification_send(notification_id=row.pk)
+
+
+def notification_sms_report(*, provider_id: str, status: str, error_code: str = "") -> Notification | None:
+    """Record what the provider's status callback says of the SMS it calls `provider_id`.
+
+    Only a row still "sent" moves, and only to an end: "delivered", or "undelivered" (then its
+    fallback email, if any, is queued once). Reports arriving late or out of order change nothing,
+    so a delivered SMS never moves back. None when the report is not an end (queued, sending,
+    sent...) or no SMS has that id (not ours, or gone).
+    """
+    reported = SMS_REPORTED.get(status)
+    if reported is None or not provider_id:
+        return None
+    fallback = None
+    with transaction.atomic():
+        row = (
+            Notification.objects.select_for_update()
+            .filter(channel=Notification.Channel.SMS, provider_id=provider_id)
+            .first()
+        )
+        if row is None or row.status != Notification.Status.SENT:
+            return row
+        row.status = reported
+        if reported == Notification.Status.UNDELIVERED:
+            row.error = f"The provider reported the text {status} (error {error_code or 'not given'})."
+            row.save(update_fields=["status", "error"])
+            fallback = _fallback_plan(row)
+        else:
+            row.save(update_fields=["status"])
+    _fallback_queue(fallback)
+    return row
+
+
+def _sms_send(notification: Notification) -> Notification:
+    """Hand a row (already "sending") to the SMS backend; record its id, or the failure.
+
+    Accepted is "sent": the provider's status callback later says "delivered" or "undelivered".
+    A refusal the provider calls permanent, or the last allowed attempt failing, is the end: the
+    row is "undelivered" and its fallback email queued; any other failure is retried like email.
+    """
+    callback = site.absolute(reverse("notifications:sms_status"))
+    try:
+        sent = sms.send_sms(notification.recipient, notification.body_text, status_callback=callback)
+    except Exception as exc:  # any transport error: keep it, retry later (or give up, below)
+        logger.warning("Sending SMS notification %s failed: %s", notification.pk, exc)
+        code = exc.code if isinstance(exc, sms.SmsError) else None
+        notification.error = f"{type(exc).__name__}: {exc}"[:2000]
+        if code not in PERMANENT_SMS_ERRORS and notification.attempts < SMS_MAX_ATTEMPTS:
+            notification.status = Notification.Status.FAILED
+            delay = RETRY_DELAYS[min(notification.attempts, len(RETRY_DELAYS)) - 1]
+            notification.next_attempt_at = timezone.now() + delay
+            notification.save(update_fields=["status", "error", "next_attempt_at"])
+            return notification
+        with transaction.atomic():
+            notification.status, notification.next_attempt_at = Notification.Status.UNDELIVERED, None
+            notification.save(update_fields=["status", "error", "next_attempt_at"])
+            fallback = _fallback_plan(notification)
+        _fallback_queue(fallback)
+        return notification
+    notification.status = Notification.Status.SENT
+    notification.sent_at = timezone.now()
+    notification.error = ""
+    notification.provider_id = sent.provider_id[:64]
+    notification.segments = sent.segments or notification.segments
+    notification.save(
+        update_fields=["status", "error", "sent_at", "next_attempt_at", "provider_id", "segments"]
+    )
+    return notification
+
+
+def _fallback_plan(failed: Notification) -> Notification | None:
+    """The one email standing in for an SMS that failed for good (its text, its subject), stored
+    with a sending lease taken; None when the SMS names no address, or it already fell back (or
+    that address already has this message by email: the unique constraints say so)."""
+    if failed.channel != Notification.Channel.SMS or not failed.fallback_email:
+        return None
+    email = Notification(
+        case_id=failed.case_id,
+        kind=failed.kind,
+        channel=Notification.Channel.EMAIL,
+        recipient=failed.fallback_email,
+        subject=failed.subject,
+        body_text=failed.body_text,
+        planned_at=failed.planned_at,
+        language=failed.language,
+        fallback_for=failed,
+        enqueued_at=timezone.now(),  # queued below: a sweep leaves it to that task for a while
+    )
+    email.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            email.save()
+    except IntegrityError:
+        return None  # fell back already: at most once
+    return email
+
+
+def _fallback_queue(fallback: Notification | None) -> None:
+    """Queue the fallback email's send (once its row is committed), the way the sweep queues rows."""
+    if fallback is None:
+        return
+    from notifications import tasks  # tasks imports this module
+
+    tasks.send_notification.enqueue(notification_id=fallback.pk)
 
 
 def _email(notification: Notification) -> EmailMultiAlternatives:

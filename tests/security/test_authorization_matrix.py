@@ -50,6 +50,7 @@ MATRIX: dict[str, Row] = {
     "intake:review": PATIENT_PAGE,
     "intake:medicine_hint": PATIENT_GET,
     "intake:driver_link": ((404, 404),) * 5,  # a driver's own link: this one names no driver
+    "notifications:sms_status": ((405, 403),) * 5,  # the SMS provider's signed reports only
     "intake:done": ((302, 302), (302, 405), (302, 302), (302, 302), (302, 302)),  # not submitted yet
     "intake:print": PATIENT_GET,
     "intake:ics": PATIENT_GET,
