@@ -115,6 +115,11 @@ def driver_page(request: HttpRequest, token: str) -> HttpResponse:
             if changed and choice == NO:
                 _tell_coordinators(visit, now)
             return redirect(reverse("intake:driver_link", args=[token]) + "?answered=1")
+    with timezone.override(visit.tz):  # the clinic's clock, whatever the server's zone
+        return _page(request, visit, now, error)
+
+
+def _page(request: HttpRequest, visit: DriverVisit, now: dt.datetime, error: str) -> HttpResponse:
     return render(
         request,
         "intake/driver/page.html",
