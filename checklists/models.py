@@ -48,6 +48,12 @@ class Room(models.Model):
 
 
 class Patient(models.Model):
+    class MessageChannel(models.TextChoices):
+        SMS = "sms", "Text messages"
+        EMAIL = "email", "Email"
+        BOTH = "both", "Text messages and email"
+        NONE = "none", "No messages: phone the patient"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     first_name = models.CharField(max_length=casedata.NAME_MAX)
     last_name = models.CharField(max_length=casedata.NAME_MAX)
@@ -56,6 +62,18 @@ class Patient(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +15551234567")
     language = models.CharField(max_length=2, choices=[("en", "English"), ("es", "Español")], default="en")
+    message_channel = models.CharField(
+        max_length=5,
+        choices=MessageChannel.choices,
+        default=MessageChannel.EMAIL,
+        help_text="How the patient wants reminders and instructions sent.",
+    )
+    sms_confirmed_phone = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="The number the patient (or staff on their behalf) confirmed may receive text "
+        "messages. Texts go only to this number, and stop when the phone changes until it is confirmed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -261,7 +279,7 @@ class Driver(models.Model):
     )
     # When this name and phone were recorded: the driver's link is sent from then, and a link made
     # for an earlier driver stops working (checklists.driver_links).
-    recorded_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True, db_index=True)
     history = HistoricalRecords()
 
     class Meta:

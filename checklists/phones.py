@@ -68,3 +68,24 @@ def phone_display(e164: str, region: str) -> str:
     )
     style = phonenumbers.PhoneNumberFormat.NATIONAL if local else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(number, style)
+
+
+# Number types that certainly cannot receive a text message (a US number is "fixed line or mobile").
+_NO_TEXTS = frozenset(
+    {
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+    }
+)
+
+
+def may_take_texts(e164: str) -> bool:
+    """False for a number its numbering plan says is a landline (or toll-free, premium): a text to
+    it is never delivered; True otherwise (mobile, or fixed-or-mobile as in North America)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) not in _NO_TEXTS

@@ -130,6 +130,19 @@ class DetailsForm(VersionsForm):
         choices=[("en", "English"), ("es", "Español")],
         widget=forms.RadioSelect,
     )
+    message_channel = forms.ChoiceField(
+        label=_("How should the clinic send you reminders?"),
+        choices=[
+            ("sms", _("Text messages to this phone")),
+            ("email", _("Email")),
+            ("both", _("Both text messages and email")),
+            ("none", _("No messages: please phone me")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Choosing text messages means you agree to receive them at this number. Reply STOP to end them."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,12 +153,32 @@ class DetailsForm(VersionsForm):
         self.fields["email"].error_messages["invalid"] = _(
             "Enter an email address like name@example.com, or leave this empty."
         )
+        self.fields["message_channel"].error_messages["required"] = _("Please choose one.")
         self.helper = _helper(
-            "first_name", "last_name", "phone", "email", "language", "version", "intake_version"
+            "first_name",
+            "last_name",
+            "phone",
+            "email",
+            "language",
+            "message_channel",
+            "version",
+            "intake_version",
         )
 
     def clean_phone(self) -> str:
         return patient_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("message_channel") in ("email", "both")
+            and not data.get("email")
+            and "email" not in self.errors
+        ):
+            self.add_error(
+                "email", _("Please add your email address, or choose text messages or a phone call.")
+            )
+        return data
 
     def clean_first_name(self) -> str:
         return self.cleaned_data["first_name"].strip()

@@ -68,19 +68,24 @@ def instructions_context(p: PatientSession) -> dict:
 class AboutStep(Step):
     number, url_name, title = 1, "about", pgettext_lazy("intake step", "About you")
     template = "intake/step_about.html"
-    DETAILS = ("first_name", "last_name", "phone", "email", "language")
+    DETAILS = ("first_name", "last_name", "phone", "email", "language", "message_channel")
 
     def forms(self, p, data=None, go=None):
         patient = p.case.patient
         initial = {name: getattr(patient, name) for name in self.DETAILS}
+        if patient.message_channel in ("sms", "both") and patient.sms_confirmed_phone != patient.phone:
+            initial["message_channel"] = None  # texts were never agreed for this number: ask again
         # The language the pages are in now (the header button may have changed it): kept on saving.
         initial["language"] = translation.get_language()
         return {"form": forms.DetailsForm(data, initial={**initial, **p.versions})}
 
     def save(self, request, p, bound, go):
         data = bound["form"].cleaned_data
+        details = {k: data[k] for k in self.DETAILS}
+        if data["message_channel"] in ("sms", "both"):
+            details["sms_confirmed_phone"] = data["phone"]  # the patient's own agreement, for this number
         changed = services.patient_details_save(
-            case=p.case, version=data["version"], details={k: data[k] for k in self.DETAILS}, config=p.config
+            case=p.case, version=data["version"], details=details, config=p.config
         )
         request.session[selectors.SESSION_LANGUAGE] = data["language"]
         return changed

@@ -47,3 +47,13 @@ def render(template: str, language: str, context: Mapping[str, Any], tz: ZoneInf
     return Rendered(
         subject=" ".join(subject.split())[:200], text=body.strip() + "\n", html=html.strip() + "\n"
     )
+
+
+def render_sms(template: str, language: str, context: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """One text message: `notifications/sms/<template>.<language>.txt` (English if missing), its
+    lines joined by single spaces, so a template can be written readably and the text stays short."""
+    names = [f"notifications/sms/{template}.{language}.txt", f"notifications/sms/{template}.en.txt"]
+    context = clinic_context() | dict(context) | {"language": language}
+    with translation.override(language), timezone.override(tz):
+        text = select_template(names).render(context)
+    return " ".join(text.split())

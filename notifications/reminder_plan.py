@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from checklists import rules
 from checklists.casedata import ANTICOAGULANT_CLASSES, CaseData
 from checklists.catalog import RuleConfig
+from checklists.contact import message_routes
+from checklists.phones import may_take_texts
 
 LANGUAGES = ("en", "es")
 DAY_BEFORE = "day_before"
@@ -29,6 +31,10 @@ INTAKE_SUBMITTED = "intake_submitted"  # to each coordinator: the outbox keeps o
 INVITATION = "intake_invitation"  # sent by staff from the case page, not planned by the sweep
 LINK_LOCKED = "link_locked"  # to each coordinator, when wrong dates of birth lock a link
 DRIVER_DECLINED_NOTICE = "driver_declined"  # to each coordinator, when a driver answers "I can't"
+DRIVER_LINK = "driver_link"  # to the driver, by SMS, when they are recorded: their own link
+DRIVER_PICKUP = "driver_pickup"  # to a driver who said yes (or was confirmed), the evening before
+READY_FOR_PICKUP = "ready_for_pickup"  # to the driver, sent by staff from the case page on the day
+EMAIL, SMS = "email", "sms"
 OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
 
 
@@ -46,6 +52,9 @@ _KIND_LABELS = {
     INVITATION: "Intake link (invitation)",
     LINK_LOCKED: "Intake link locked (to the coordinator)",
     DRIVER_DECLINED_NOTICE: "Driver can't drive (to the coordinator)",
+    DRIVER_LINK: "Driver's own link (to the driver)",
+    DRIVER_PICKUP: "Pickup time, the evening before (to the driver)",
+    READY_FOR_PICKUP: "Ready to be collected (to the driver)",
     INTAKE_SUBMITTED: "Intake submitted (to the coordinator)",
     DAY_BEFORE: "Day-before instructions",
     DIGEST_COORDINATOR: "Coordinator digest",
@@ -65,9 +74,8 @@ def kind_label(kind: str) -> str:
 
 def is_planned_kind(kind: str) -> bool:
     """Kinds this plan produces: a pending row of one that it no longer produces is stale."""
-    return kind in (DAY_BEFORE, DIGEST_COORDINATOR, DIGEST_CLINICIAN, INTAKE_SUBMITTED) or kind.startswith(
-        (_REMINDER, _LAST_DOSE)
-    )
+    planned = (DAY_BEFORE, DIGEST_COORDINATOR, DIGEST_CLINICIAN, INTAKE_SUBMITTED, DRIVER_LINK, DRIVER_PICKUP)
+    return kind in planned or kind.startswith((_REMINDER, _LAST_DOSE))
 
 
 def parse_days(text: str) -> tuple[int, ...]:
@@ -88,12 +96,22 @@ class ReminderSettings:
     digest_horizon_days: int
     clinician_digest_horizon_days: int
     late_send_grace: dt.timedelta
+    # No text message between these clinic times: one planned inside waits for the end.
+    quiet_hours_start: dt.time = dt.time(20, 0)
+    quiet_hours_end: dt.time = dt.time(8, 0)
+    driver_pickup_time: dt.time = dt.time(18, 0)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> ReminderSettings:
         """From a NotificationSettings row's field values (or the shipped defaults)."""
         days = values["patient_reminder_days"]
+        optional = {
+            name: values[name]
+            for name in ("quiet_hours_start", "quiet_hours_end", "driver_pickup_time")
+            if values.get(name) is not None
+        }
         return cls(
+            **optional,
             patient_reminder_days=parse_days(days) if isinstance(days, str) else tuple(days),
             patient_reminder_time=values["patient_reminder_time"],
             day_before_time=values["day_before_time"],
@@ -118,6 +136,24 @@ class StaffRecipient:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Where a patient's own messages go: an email address, a number agreed for texts, both or
+    neither (then nobody is messaged and the dashboard says to phone them)."""
+
+    email: str | None = None
+    sms: str | None = None
+    fallback_email: str | None = None  # a text that cannot be delivered goes here, once
+
+    @classmethod
+    def of(cls, *, email: str, phone: str, channel: str, sms_confirmed_phone: str) -> Contact:
+        """From the patient's stored choice (`checklists.contact.message_routes`)."""
+        routes = message_routes(
+            email=email, phone=phone, channel=channel, sms_confirmed_phone=sms_confirmed_phone
+        )
+        return cls(*routes)
+
+
+@dataclass(frozen=True)
 class Message:
     """One message the plan wants sent: rendered from `template` with `context`."""
 
@@ -127,11 +163,29 @@ class Message:
     language: str
     template: str  # "reminder" -> templates/notifications/reminder.<language>.txt and .html
     context: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # "sms": rendered from templates/notifications/sms/<template>.<language>.txt, to a phone number.
+    channel: str = EMAIL
+    fallback_email: str = field(default="", compare=False)
 
 
 def local_at(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     """`time` on `day` in the clinic's zone, as aware UTC."""
     return dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC)
+
+
+def after_quiet_hours(planned_at: dt.datetime, settings: ReminderSettings, tz: ZoneInfo) -> dt.datetime:
+    """`planned_at`, or the end of the quiet hours it falls in (clinic time; across midnight and DST)."""
+    local = planned_at.astimezone(tz)
+    start, end = settings.quiet_hours_start, settings.quiet_hours_end
+    if start == end:
+        return planned_at  # no quiet hours
+    clock = local.time()
+    if start < end:
+        quiet, day = start <= clock < end, local.date()
+    else:  # 20:00-08:00: the evening of one day and the morning of the next
+        quiet = clock >= start or clock < end
+        day = local.date() + dt.timedelta(days=1) if clock >= start else local.date()
+    return local_at(day, end, tz) if quiet else planned_at
 
 
 def is_due(
@@ -151,34 +205,58 @@ def case_messages(
     now: dt.datetime,
     *,
     coordinators: Sequence[StaffRecipient] = (),
+    contact: Contact | None = None,
 ) -> list[Message]:
     """Every message of an active (not cancelled or completed) case's current reminder plan, due or not.
 
     The case is judged at `now`: a missing-items reminder exists only while a patient-owned flag
-    is open. A patient without an email address gets nothing (the dashboard says "call patient").
+    is open. The patient's messages go where `contact` says (by default: email, if they have an
+    address); a patient with neither gets nothing (the dashboard says "call patient"). A text
+    planned in the quiet hours waits for their end, and none is planned at or after the start.
     """
     ctx = rules.build_context(case, config, now)
     flags = rules.evaluate(case, config, now)
     tz, timeline = config.time_zone, ctx.timeline
     base = {"case": case, "timeline": timeline, "flags": flags}
     messages: list[Message] = []
-    email = case.patient.email
+    contact = contact if contact is not None else Contact(email=case.patient.email)
     language = case.patient.language if case.patient.language in LANGUAGES else "en"
 
-    if timeline is not None and email:
+    def to_patient(kind: str, planned: dt.datetime, template: str, context: Mapping[str, Any]) -> None:
+        if contact.email:
+            messages.append(Message(kind, planned, contact.email, language, template, context))
+        if contact.sms:
+            texted = after_quiet_hours(planned, settings, tz)
+            if timeline is None or texted < timeline.start:
+                messages.append(
+                    Message(
+                        kind,
+                        texted,
+                        contact.sms,
+                        language,
+                        template,
+                        context,
+                        SMS,
+                        contact.fallback_email or "",
+                    )
+                )
+
+    if timeline is not None:
         day = timeline.procedure_day
         missing = tuple(flag for flag in flags if flag.owner == rules.PATIENT)
         if missing:
             for days in settings.patient_reminder_days:
                 planned = local_at(day - dt.timedelta(days=days), settings.patient_reminder_time, tz)
-                context = base | {"missing": missing, "days": days}
-                messages.append(Message(reminder_kind(days), planned, email, language, "reminder", context))
+                to_patient(
+                    reminder_kind(days), planned, "reminder", base | {"missing": missing, "days": days}
+                )
         planned = local_at(day - dt.timedelta(days=1), settings.day_before_time, tz)
         # Premedication times only once a clinician has prescribed it (READINESS.md, fasting).
         prescribed = "contrast_premedication_prescribed" in ctx.signoffs
         premedication = rules.premedication_for(ctx) if prescribed else ()
-        context = base | {"driver": case.driver, "premedication": premedication}
-        messages.append(Message(DAY_BEFORE, planned, email, language, "day_before", context))
+        to_patient(
+            DAY_BEFORE, planned, "day_before", base | {"driver": case.driver, "premedication": premedication}
+        )
         kinds = set()
         # Only a date the patient may act on: an approved plan, or a hold that needs no approval.
         for stop in rules.medicine_stops(ctx):
@@ -187,8 +265,8 @@ def case_messages(
                 continue  # one message per drug, even if two lines name it
             kinds.add(kind)
             planned, last_day = _last_dose_plan(stop, ctx, settings)
-            context = base | {"hold": stop, "last_dose_day": last_day}
-            messages.append(Message(kind, planned, email, language, "last_dose", context))
+            to_patient(kind, planned, "last_dose", base | {"hold": stop, "last_dose_day": last_day})
+        messages.extend(_driver_pickup(case, timeline, settings, tz, language, base))
 
     if case.intake is not None:
         # Planned at the submission itself: each submission is announced once.
@@ -206,6 +284,29 @@ def case_messages(
     return messages
 
 
+def _driver_pickup(
+    case: CaseData,
+    timeline: rules.Timeline,
+    settings: ReminderSettings,
+    tz: ZoneInfo,
+    language: str,
+    base: Mapping[str, Any],
+) -> list[Message]:
+    """The evening before, a text to a confirmed driver: whom to collect, when and where."""
+    driver = case.driver
+    if driver is None or driver.confirmed_at is None or not may_take_texts(driver.phone):
+        return []
+    planned = local_at(timeline.procedure_day - dt.timedelta(days=1), settings.driver_pickup_time, tz)
+    planned = after_quiet_hours(planned, settings, tz)
+    if planned >= timeline.start:
+        return []
+    return [
+        Message(
+            DRIVER_PICKUP, planned, driver.phone, language, "driver_pickup", base | {"driver": driver}, SMS
+        )
+    ]
+
+
 def due_case_messages(
     case: CaseData,
     config: RuleConfig,
@@ -213,13 +314,14 @@ def due_case_messages(
     now: dt.datetime,
     *,
     coordinators: Sequence[StaffRecipient] = (),
+    contact: Contact | None = None,
 ) -> list[Message]:
     """The case's messages that are due at `now` (see `is_due`)."""
     timeline = rules.timeline_for(case, config)
     start = timeline.start if timeline is not None else None
     return [
         message
-        for message in case_messages(case, config, settings, now, coordinators=coordinators)
+        for message in case_messages(case, config, settings, now, coordinators=coordinators, contact=contact)
         if is_due(message.planned_at, now, settings, start)
     ]
 

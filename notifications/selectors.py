@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from checklists import rules
 from checklists.casedata import CaseData
 from checklists.catalog import RuleConfig
-from checklists.models import Appointment, Case, Intake
+from checklists.models import Appointment, Case, Driver, Intake
 from checklists.selectors.cases import case_queryset, cases_data_iter
 from notifications.models import Notification, NotificationSettings
 from notifications.reminder_plan import ReminderSettings, StaffRecipient
@@ -91,4 +91,22 @@ def unknown_outcome_messages() -> list[Notification]:
         Notification.objects.filter(status=Notification.Status.UNKNOWN)
         .select_related("case__patient")
         .order_by("planned_at", "pk")
+    )
+
+
+def drivers_to_invite(*, now: dt.datetime, since: dt.datetime) -> list[Driver]:
+    """Drivers recorded between `since` and now who have not answered and were not confirmed,
+    of scheduled cases not yet started (one query, by the index on `recorded_at`)."""
+    return list(
+        Driver.objects.filter(
+            recorded_at__gt=since,
+            recorded_at__lte=now,
+            confirmed_at__isnull=True,
+            declined_at__isnull=True,
+            case__status=Case.Status.SCHEDULED,
+            case__appointment__is_active=True,
+            case__appointment__start__gt=now,
+        )
+        .select_related("case__patient", "case__appointment")
+        .order_by("pk")
     )

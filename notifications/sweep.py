@@ -20,7 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checklists.catalog import RuleConfig
+from checklists.driver_links import token_for
 from checklists.models import Case
+from checklists.phones import may_take_texts
+from checklists.rules import procedure_times
 from checklists.selectors.cases import case_to_data
 from checklists.selectors.catalogue import load_rule_config
 from notifications import messages, reminder_plan, selectors, tasks
@@ -32,8 +35,9 @@ logger = logging.getLogger(__name__)
 ENQUEUE_LEASE = dt.timedelta(minutes=10)
 STALE = "Not sent: no longer due (the appointment moved, the item was done, or its send window passed)."
 
-# (case id or None, kind, planned time, recipient): what the outbox's unique constraints keep once.
-Key = tuple[int | None, str, dt.datetime, str]
+# (case id or None, kind, planned time, channel, recipient): what the outbox's unique constraints
+# keep once.
+Key = tuple[int | None, str, dt.datetime, str, str]
 
 
 @dataclass
@@ -62,6 +66,7 @@ def notifications_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     due: set[Key] = set()
     unsure: set[int | str] = set()  # case ids and digest kinds whose planning failed: judge nothing of theirs
     _plan_case_messages(now, config, settings, coordinators, due, unsure, report)
+    _plan_driver_links(now, config, settings, due, unsure, report)
     _plan_digests(now, config, settings, coordinators, due, unsure, report)
     report.cancelled = _cancel_stale(now, due, unsure)
     report.enqueued = _enqueue_sendable(now)
@@ -95,37 +100,98 @@ def _plan_case_messages(
     stored = set(
         Notification.objects.filter(
             case__isnull=False, planned_at__gt=now - settings.late_send_grace, planned_at__lte=now
-        ).values_list("case_id", "kind", "planned_at", "recipient")
+        ).values_list("case_id", "kind", "planned_at", "channel", "recipient")
     )
     for case in cases:
         try:
             found = reminder_plan.due_case_messages(
-                case_to_data(case), config, settings, now, coordinators=coordinators
+                case_to_data(case), config, settings, now, coordinators=coordinators, contact=_contact(case)
             )
             for message in found:
-                key = (case.pk, message.kind, message.planned_at, message.recipient)
+                key = (case.pk, message.kind, message.planned_at, message.channel, message.recipient)
                 due.add(key)
-                if key in stored:
-                    continue
-                rendered = messages.render(
-                    message.template,
-                    message.language,
-                    {**message.context, **_case_extras(case)},
-                    config.time_zone,
-                )
-                planned = notification_plan(
-                    case=case,
-                    kind=message.kind,
-                    recipient=message.recipient,
-                    subject=rendered.subject,
-                    body_text=rendered.text,
-                    body_html=rendered.html,
-                    planned_at=message.planned_at,
-                    language=message.language,
-                )
-                report.planned += planned is not None
+                if key not in stored:
+                    report.planned += _plan(case, message, config) is not None
         except Exception:  # one broken case must not stop everyone else's reminders
             logger.exception("Planning notifications for case %s failed", case.reference)
+            unsure.add(case.pk)
+            report.errors += 1
+
+
+def _contact(case: Case) -> reminder_plan.Contact:
+    patient = case.patient
+    return reminder_plan.Contact.of(
+        email=patient.email,
+        phone=patient.phone,
+        channel=patient.message_channel,
+        sms_confirmed_phone=patient.sms_confirmed_phone,
+    )
+
+
+def _plan(case: Case, message: reminder_plan.Message, config: RuleConfig) -> Notification | None:
+    """Render one due message and store it in the outbox (None: another sweep already did)."""
+    context = {**message.context, **_case_extras(case)}
+    if message.channel == reminder_plan.SMS:
+        text = messages.render_sms(message.template, message.language, context, config.time_zone)
+        return notification_plan(
+            case=case,
+            kind=message.kind,
+            recipient=message.recipient,
+            subject=reminder_plan.kind_label(message.kind),
+            body_text=text,
+            planned_at=message.planned_at,
+            language=message.language,
+            channel=Notification.Channel.SMS,
+            fallback_email=message.fallback_email,
+        )
+    rendered = messages.render(message.template, message.language, context, config.time_zone)
+    return notification_plan(
+        case=case,
+        kind=message.kind,
+        recipient=message.recipient,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        planned_at=message.planned_at,
+        language=message.language,
+    )
+
+
+def _plan_driver_links(
+    now: dt.datetime,
+    config: RuleConfig,
+    settings: reminder_plan.ReminderSettings,
+    due: set[Key],
+    unsure: set[int | str],
+    report: SweepReport,
+) -> None:
+    """A driver recorded lately (and not yet confirmed) gets their own link by text, once."""
+    # Recorded up to a day before the grace window: one recorded in the quiet hours waits for them.
+    since = now - settings.late_send_grace - dt.timedelta(days=1)
+    for driver in selectors.drivers_to_invite(now=now, since=since):
+        case = driver.case
+        try:
+            if not may_take_texts(driver.phone):
+                continue  # a landline: the coordinator phones, as before
+            planned_at = reminder_plan.after_quiet_hours(driver.recorded_at, settings, config.time_zone)
+            if not reminder_plan.is_due(planned_at, now, settings, case.appointment.start):
+                continue
+            key = (case.pk, reminder_plan.DRIVER_LINK, planned_at, Notification.Channel.SMS, driver.phone)
+            due.add(key)
+            language = case.patient.language if case.patient.language in reminder_plan.LANGUAGES else "en"
+            timeline = procedure_times(case.appointment.start, len(case.levels), config)
+            context = {
+                "patient": case.patient,
+                "timeline": timeline,
+                "url": messages.clinic_context()["site_url"]
+                + reverse("intake:driver_link", args=[token_for(driver)]),
+            }
+            message = reminder_plan.Message(
+                reminder_plan.DRIVER_LINK, planned_at, driver.phone, language, "driver_link", context, "sms"
+            )
+            report.planned += _plan(case, message, config) is not None
+        except Exception:
+            logger.exception("Planning the driver's link for case %s failed", case.reference)
             unsure.add(case.pk)
             report.errors += 1
 
@@ -181,7 +247,7 @@ def _plan_digests(
         if planned_at is None:
             continue
         recipients = coordinators if group == "coordinator" else selectors.staff_recipients(group)
-        due.update((None, kind, planned_at, r.email) for r in recipients)
+        due.update((None, kind, planned_at, Notification.Channel.EMAIL, r.email) for r in recipients)
         stored = set(
             Notification.objects.filter(case__isnull=True, kind=kind, planned_at=planned_at).values_list(
                 "recipient", flat=True
@@ -224,8 +290,9 @@ def _cancel_stale(now: dt.datetime, due: set[Key], unsure: set[int | str]) -> in
     reasons: dict[str, list[int]] = defaultdict(list)
     for row in rows:
         reason = unsendable_reason(row, now)
-        if not reason and reminder_plan.is_planned_kind(row.kind) and not ({row.case_id, row.kind} & unsure):
-            key = (row.case_id, row.kind, row.planned_at, row.recipient)
+        planned = reminder_plan.is_planned_kind(row.kind) and row.fallback_for_id is None  # not a fallback
+        if not reason and planned and not ({row.case_id, row.kind} & unsure):
+            key = (row.case_id, row.kind, row.planned_at, row.channel, row.recipient)
             reason = "" if key in due else STALE
         if reason:
             reasons[reason].append(row.pk)

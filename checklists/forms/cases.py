@@ -33,6 +33,18 @@ class CaseForm(PlainTextForm):
         max_length=cd.PHONE_INPUT_MAX, required=False, help_text="With country code if not local."
     )
     language = forms.ChoiceField(choices=Patient._meta.get_field("language").choices, initial="en")
+    message_channel = forms.ChoiceField(
+        label="Messages by",
+        required=False,  # left out (a script's post): the patient's choice stays as it is
+        choices=Patient.MessageChannel.choices,
+        initial=Patient.MessageChannel.EMAIL,
+        help_text="Reminders and instructions: with neither, the dashboard says to phone the patient.",
+    )
+    sms_confirmed = forms.BooleanField(
+        required=False,
+        label="The patient agreed to text messages at this phone number",
+        help_text="Ask them first; they can reply STOP at any time.",
+    )
 
     reference = forms.CharField(
         max_length=cd.REFERENCE_MAX,
@@ -74,6 +86,7 @@ class CaseForm(PlainTextForm):
                 Row(Column("first_name"), Column("last_name")),
                 Row(Column("date_of_birth"), Column("sex"), Column("language")),
                 Row(Column("email"), Column("phone")),
+                Row(Column("message_channel"), Column("sms_confirmed")),
             ),
             Fieldset(
                 "Procedure",
@@ -91,6 +104,10 @@ class CaseForm(PlainTextForm):
         if start is not None:
             validate_clinic_day(timezone.localtime(start).date())
         return start
+
+    def clean_message_channel(self) -> str:
+        kept = self.case.patient.message_channel if self.case is not None else Patient.MessageChannel.EMAIL
+        return self.cleaned_data["message_channel"] or kept
 
     def clean_phone(self) -> str:
         value = self.cleaned_data["phone"].strip()
@@ -121,7 +138,23 @@ class CaseForm(PlainTextForm):
             self.add_error("start" if room else "room", "Choose both a room and a start time, or neither.")
         elif room and start and data.get("levels"):
             self._check_slot(room, start, len(data["levels"]))
+        self._check_channel(data)
         return data
+
+    def _check_channel(self, data: dict) -> None:
+        """Texts need a phone the patient agreed to; email needs an address (when a way was chosen:
+        without one, a patient with no address is phoned, as before)."""
+        if not self.data.get(self.add_prefix("message_channel")):
+            return
+        channel = data.get("message_channel")
+        texts = channel in (Patient.MessageChannel.SMS, Patient.MessageChannel.BOTH)
+        if texts and not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", "Enter the phone number for text messages, or choose email.")
+        elif texts and not data.get("sms_confirmed"):
+            self.add_error("sms_confirmed", "Ask the patient and tick this, or choose another way.")
+        if channel in (Patient.MessageChannel.EMAIL, Patient.MessageChannel.BOTH) and not data.get("email"):
+            if "email" not in self.errors:
+                self.add_error("email", "Enter the email address for messages, or choose another way.")
 
     def _check_slot(self, room: Room, start: dt.datetime, levels: int) -> None:
         unchanged = (
@@ -146,8 +179,19 @@ class CaseForm(PlainTextForm):
             )
 
     def patient_fields(self) -> dict:
-        keys = ("first_name", "last_name", "date_of_birth", "sex", "email", "phone", "language")
-        return {key: self.cleaned_data[key] for key in keys}
+        keys = (
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "email",
+            "phone",
+            "language",
+            "message_channel",
+        )
+        fields = {key: self.cleaned_data[key] for key in keys}
+        fields["sms_confirmed_phone"] = fields["phone"] if self.cleaned_data["sms_confirmed"] else ""
+        return fields
 
     def procedure_fields(self) -> dict:
         keys = ("kind", "levels", "anesthesia", "contrast_planned")
@@ -166,6 +210,8 @@ class CaseForm(PlainTextForm):
             "email": patient.email,
             "phone": patient.phone,
             "language": patient.language,
+            "message_channel": patient.message_channel,
+            "sms_confirmed": bool(patient.phone) and patient.sms_confirmed_phone == patient.phone,
             "reference": case.reference,
             "kind": case.kind,
             "levels": case.levels,

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 
 from checklists import rules
 from checklists.catalog import RuleConfig
+from checklists.contact import message_routes
 from checklists.models import Case, Readiness, Room
 from checklists.selectors.cases import cases_data
 from checklists.selectors.readiness import StoredAnswer, fresh, is_fresh, stored_flags, without_fresh_answer
@@ -28,7 +29,10 @@ OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
 # as plain values for the page's cases only, never as model instances (four a row, most of the cost).
 ROW_COLUMNS = (
     *("pk", "uuid", "reference", "levels", "created_at"),
-    *(f"patient__{name}" for name in ("first_name", "last_name", "email", "phone")),
+    *(
+        f"patient__{name}"
+        for name in ("first_name", "last_name", "email", "phone", "message_channel", "sms_confirmed_phone")
+    ),
     *(f"appointment__{name}" for name in ("pk", "start", "end", "room_id", "room__name")),
     "readiness__pk",
     *(f"readiness__{name}" for name in StoredAnswer._fields),
@@ -41,6 +45,19 @@ class RowPatient:
     last_name: str
     email: str
     phone: str
+    message_channel: str
+    sms_confirmed_phone: str
+
+    @property
+    def reachable(self) -> bool:
+        """A reminder can reach them: an address they want email at, or a number agreed to texts."""
+        routes = message_routes(
+            email=self.email,
+            phone=self.phone,
+            channel=self.message_channel,
+            sms_confirmed_phone=self.sms_confirmed_phone,
+        )
+        return bool(routes.email or routes.sms)
 
 
 @dataclass(frozen=True)
@@ -127,8 +144,9 @@ class CaseRow:
 
     @cached_property
     def call_patient(self) -> bool:
-        """The patient has items open but no email address, so no reminder reaches them: phone them."""
-        return not self.case.patient.email and self.has_owner(rules.PATIENT)
+        """The patient has items open and no reminder reaches them (no email they want, no number
+        agreed to texts, or they asked for none): phone them."""
+        return not self.case.patient.reachable and self.has_owner(rules.PATIENT)
 
     @cached_property
     def fragment_key(self) -> str:
@@ -278,10 +296,10 @@ def case_rows(case_ids: Iterable[int], *, as_of: dt.datetime, config: RuleConfig
 
 def _row_case(values: tuple) -> tuple[RowCase, StoredAnswer | None]:
     """One row of `ROW_COLUMNS` as the case it shows and its stored answer (if any)."""
-    (pk, uuid, reference, levels, created_at, first_name, last_name, email, phone,
+    (pk, uuid, reference, levels, created_at, first_name, last_name, email, phone, channel, agreed,
      slot_pk, start, end, room_id, room_name, answer_pk, *answer) = values  # fmt: skip
     slot = RowSlot(start, end, room_id, RowRoom(room_name)) if slot_pk is not None else None
-    patient = RowPatient(first_name, last_name, email, phone)
+    patient = RowPatient(first_name, last_name, email, phone, channel, agreed)
     case = RowCase(pk, uuid, reference, levels, created_at, patient, slot)
     return case, StoredAnswer(*answer) if answer_pk is not None else None
 

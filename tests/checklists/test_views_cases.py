@@ -220,3 +220,22 @@ def test_refused_edits_show_the_times_of_what_was_typed_not_of_what_is_stored(cl
     assert re.search(r"End</dt><dd[^>]*>11:00<", stored)
     assert refused.status_code == 200 and refused.context["form"].errors["phone"]
     assert re.search(r"End</dt><dd[^>]*>16:00<", refused.content.decode())  # 13:00 + 3 levels
+
+
+def test_texts_need_the_patients_agreement_and_email_an_address_each_said_by_its_field(client, coordinator):
+    client.force_login(coordinator)
+
+    page = client.post("/cases/new/", form_data(message_channel="both", email="")).content.decode()
+
+    assert "Ask the patient and tick this, or choose another way." in page
+    assert "Enter the email address for messages, or choose another way." in page
+    assert not Case.objects.exists()
+
+
+def test_a_patient_who_agreed_to_texts_gets_them_at_that_number_only(client, coordinator):
+    client.force_login(coordinator)
+
+    client.post("/cases/new/", form_data(message_channel="sms", sms_confirmed="on"))
+
+    patient = Case.objects.get().patient
+    assert (patient.message_channel, patient.sms_confirmed_phone) == ("sms", "+15551234567")

@@ -98,6 +98,7 @@ def test_a_patient_completes_the_intake_on_a_phone(phone_page, staff):
     expect(page.get_by_text("Step 1 of 7")).to_be_visible()
     assert page.get_by_label("First name").input_value() == "Margaret"
     page.get_by_label("Your phone number").fill("555 010 0001")
+    page.get_by_label("Text messages to this phone").check()
     _fits_the_phone(page)
     _shot(page, "intake-step-1")
     _next(page)

@@ -110,6 +110,7 @@ def about_post(case: Case, **changes) -> dict:
         "phone": "555 010 0001",
         "email": "margaret@example.org",
         "language": "en",
+        "message_channel": "email",
         "go": "next",
         **versions(case),
         **changes,
@@ -682,3 +683,17 @@ def test_a_spanish_speaking_patient_reads_the_allergy_medicine_in_spanish(client
 
     assert "prednisona 50 mg por vía oral a las" in page and "difenhidramina 50 mg a las" in page
     assert "by mouth" not in page and "prednisone" not in page
+
+
+def test_choosing_text_messages_is_the_patients_agreement_for_that_number(patient, case):
+    patient.post("/intake/about/", about_post(case, message_channel="sms", phone="555 010 0009"))
+
+    stored = Case.objects.get(pk=case.pk).patient
+    assert (stored.message_channel, stored.sms_confirmed_phone) == ("sms", "+15550100009")
+
+
+def test_email_without_an_address_is_refused_next_to_the_email_field(patient, case):
+    page = patient.post("/intake/about/", about_post(case, message_channel="both", email="")).content.decode()
+
+    assert "Please add your email address, or choose text messages or a phone call." in page
+    assert Case.objects.get(pk=case.pk).patient.message_channel == "email"

@@ -734,9 +734,9 @@ def test_a_digest_takes_the_same_number_of_queries_for_one_or_many_cases(
 
 # Nothing new due: the clinic's rule data (4), the reminder times, the coordinators, the sends left
 # "sending" too long (one UPDATE), the cases with what the engine reads (5), what is already
-# stored, the queued rows to judge, and the sendable rows (a SELECT ... FOR UPDATE between a
-# savepoint and its release) — whatever the number of cases.
-IDLE_SWEEP_QUERIES = 17
+# stored, the drivers recorded lately (their own link), the queued rows to judge, and the sendable
+# rows (a SELECT ... FOR UPDATE between a savepoint and its release) — whatever the number of cases.
+IDLE_SWEEP_QUERIES = 18
 
 
 @pytest.mark.parametrize("count", [1, 25])

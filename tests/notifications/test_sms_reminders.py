@@ -1,0 +1,203 @@
+"""Patient messages by text as well as email, the quiet hours, and the driver's own texts.
+
+The clinic is in New York (see test_reminders.py): the example case is on Monday 2 November 2026 at
+09:00 EST, the day after daylight saving time ends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from checklists import casedata as cd
+from checklists.driver_links import token_for
+from checklists.models import Driver, Patient
+from notifications.models import Notification
+from notifications.reminder_plan import Contact, ReminderSettings, after_quiet_hours
+from notifications.sms.segments import segments
+from tests.notifications.test_reminders import (
+    START,
+    case_data,
+    new_york,
+    notification_defaults,
+    patient_done,
+    rows,
+    store,
+    sweep_at,
+    utc,
+)
+
+__all__ = ["new_york", "notification_defaults"]  # fixtures used here
+NY = ZoneInfo("America/New_York")
+MOBILE = "+12125550142"
+QUIET = ReminderSettings.defaults()
+
+
+def texts_agreed(channel: str = "sms", phone: str = MOBILE, confirmed: str | None = None) -> None:
+    Patient.objects.update(message_channel=channel, phone=phone, sms_confirmed_phone=confirmed or phone)
+
+
+# --- Where a patient's messages go ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("channel", "confirmed", "email", "expected"),
+    [
+        ("email", MOBILE, "ann@example.org", Contact(email="ann@example.org")),
+        ("sms", MOBILE, "ann@example.org", Contact(sms=MOBILE, fallback_email="ann@example.org")),
+        ("both", MOBILE, "ann@example.org", Contact(email="ann@example.org", sms=MOBILE)),
+        ("sms", "+12125550199", "ann@example.org", Contact(email="ann@example.org")),  # another number agreed
+        ("sms", "", "", Contact()),  # chose texts, agreed to none, no email: phone them
+        ("none", MOBILE, "ann@example.org", Contact()),
+    ],
+)
+def test_texts_go_only_to_the_number_the_patient_agreed_to(channel, confirmed, email, expected):
+    contact = Contact.of(email=email, phone=MOBILE, channel=channel, sms_confirmed_phone=confirmed)
+    assert contact == expected
+
+
+# --- Quiet hours ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("local", "expected"),
+    [
+        ((2026, 10, 31, 21, 30), (2026, 11, 1, 8, 0)),  # across the DST change
+        ((2026, 11, 1, 7, 59), (2026, 11, 1, 8, 0)),
+        ((2026, 11, 1, 8, 0), (2026, 11, 1, 8, 0)),
+        ((2026, 11, 1, 19, 59), (2026, 11, 1, 19, 59)),
+        ((2027, 3, 13, 20, 0), (2027, 3, 14, 8, 0)),  # the night clocks go forward
+    ],
+)
+def test_a_text_planned_in_the_quiet_hours_waits_for_eight_oclock_clinic_time(local, expected):
+    planned = dt.datetime(*local, tzinfo=NY).astimezone(dt.UTC)
+    assert after_quiet_hours(planned, QUIET, NY) == dt.datetime(*expected, tzinfo=NY)
+
+
+def test_quiet_hours_within_one_day_and_none_at_all():
+    daytime = dataclasses.replace(QUIET, quiet_hours_start=dt.time(12), quiet_hours_end=dt.time(14))
+    none = dataclasses.replace(QUIET, quiet_hours_start=dt.time(0), quiet_hours_end=dt.time(0))
+    noon = dt.datetime(2026, 11, 1, 12, 30, tzinfo=NY)
+
+    assert after_quiet_hours(noon, daytime, NY) == dt.datetime(2026, 11, 1, 14, 0, tzinfo=NY)
+    assert after_quiet_hours(noon, none, NY) == noon
+
+
+# --- Patient texts --------------------------------------------------------------------------------
+
+
+def test_a_patient_who_chose_texts_gets_the_reminder_by_text_only(new_york, sms_outbox):
+    store(case_data())
+    texts_agreed()
+
+    sweep_at(utc(2026, 10, 26, 14, 0))  # Monday 10:00 EDT: the 7-day reminder
+
+    [row] = rows(kind="reminder_7d")
+    assert (row.channel, row.recipient, row.status) == ("sms", MOBILE, Notification.Status.SENT)
+    assert row.fallback_email == "ann@example.org" and row.segments == 1
+    [text] = sms_outbox
+    assert text.to == MOBILE
+    assert "We still need 2 things from you" in text.body and text.body.startswith("PrepDesk")
+
+
+def test_both_sends_email_and_text_and_spanish_texts_are_in_spanish(new_york, sms_outbox):
+    store(case_data(language="es"))
+    texts_agreed("both")
+
+    sweep_at(utc(2026, 10, 26, 14, 0))
+
+    assert {r.channel for r in rows(kind="reminder_7d")} == {"email", "sms"}
+    [text] = sms_outbox
+    assert "Aún necesitamos 2 datos de usted" in text.body
+    row = Notification.objects.get(channel="sms")
+    assert row.segments == segments(text.body) > 1  # "Aún": UCS-2, 67 characters a part
+
+
+def test_the_day_before_text_asks_for_a_reply(new_york, sms_outbox):
+    store(case_data(**patient_done()))
+    texts_agreed()
+
+    sweep_at(utc(2026, 11, 1, 20, 0))  # Sunday 15:00 EST
+
+    [text] = [t for t in sms_outbox if t.to == MOBILE]
+    assert "Arrive by 08:00" in text.body and "No food, milk or juice after 01:00" in text.body
+    assert text.body.endswith(
+        "Reply 1 if you will stop eating by 01:00 and your driver is set, or 2 to talk to us."
+    )
+
+
+def test_no_text_goes_in_the_quiet_hours_and_none_at_or_after_the_start(new_york, sms_outbox, settings):
+    store(case_data(start=utc(2026, 11, 2, 13, 30)))  # 08:30 EST: the day-before text moved to 08:00
+    texts_agreed()
+    from notifications.models import NotificationSettings
+
+    NotificationSettings.objects.update(day_before_time=dt.time(21, 0))
+
+    sweep_at(utc(2026, 11, 2, 2, 0))  # 21:00 EST the evening before: quiet
+    assert not rows(channel="sms", kind="day_before")
+    sweep_at(utc(2026, 11, 2, 13, 0))  # 08:00 EST: the quiet hours end
+    [row] = rows(channel="sms", kind="day_before")
+    assert row.planned_at == utc(2026, 11, 2, 13, 0)
+
+    store(case_data("R-2", start=utc(2026, 11, 3, 13, 0)))  # 08:00 EST: its text would come too late
+    texts_agreed()
+    sweep_at(utc(2026, 11, 3, 13, 0))
+    assert not rows(channel="sms", kind="day_before", case__reference="R-2")
+
+
+# --- The driver's texts ---------------------------------------------------------------------------
+
+
+def test_a_newly_recorded_driver_gets_their_own_link_by_text_once(new_york, sms_outbox, settings):
+    settings.SITE_URL = "https://prep.clinic.example"
+    recorded = utc(2026, 10, 27, 15, 0)  # Tuesday 11:00 EDT
+    with time_machine.travel(recorded, tick=False):
+        store(case_data(driver=cd.DriverData("Samuel Okafor", MOBILE)))
+
+    sweep_at(recorded + dt.timedelta(minutes=5))
+    sweep_at(recorded + dt.timedelta(minutes=10))
+
+    driver = Driver.objects.select_related("case").get()
+    [text] = sms_outbox
+    assert text.to == MOBILE
+    assert text.body.startswith("PrepDesk")
+    assert "Ann L. named you to drive them home" in text.body
+    assert text.body.endswith(f"https://prep.clinic.example/d/{token_for(driver)}/")
+    assert rows(kind="driver_link")[0].planned_at == recorded
+
+
+def test_no_link_to_a_landline_a_confirmed_driver_or_in_the_quiet_hours(new_york, sms_outbox):
+    evening = utc(2026, 10, 28, 1, 0)  # Tuesday 21:00 EDT
+    with time_machine.travel(evening, tick=False):
+        store(
+            case_data("L-1", driver=cd.DriverData("Land Line", "+442079460018")),
+            case_data(
+                "C-1",
+                start=START + dt.timedelta(hours=2),
+                driver=cd.DriverData("Al", MOBILE, confirmed_at=evening),
+            ),
+            case_data("Q-1", start=START + dt.timedelta(hours=4), driver=cd.DriverData("Cy", "+12125550143")),
+        )
+
+    sweep_at(evening + dt.timedelta(minutes=5))
+    assert sms_outbox == []
+    sweep_at(utc(2026, 10, 28, 12, 5))  # Wednesday 08:05 EDT
+    assert [t.to for t in sms_outbox] == ["+12125550143"]
+
+
+def test_a_confirmed_driver_is_texted_the_pickup_time_the_evening_before(new_york, sms_outbox):
+    store(
+        case_data(
+            **{**patient_done(), "driver": cd.DriverData("Bo Lee", MOBILE, confirmed_at=utc(2026, 10, 20))}
+        )
+    )
+
+    sweep_at(utc(2026, 11, 1, 23, 0))  # Sunday 18:00 EST
+
+    [text] = [t for t in sms_outbox if "collect" in t.body]
+    assert text.to == MOBILE
+    assert "tomorrow, Monday 2 November, please collect Ann L. at about 12:00" in text.body
