@@ -7,6 +7,7 @@ by side; an SMS that fails for good may be followed by one email standing in for
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_comma_separated_integer_list
 from django.db import models
 from django.db.models import Q
@@ -126,3 +127,64 @@ class NotificationSettings(models.Model):
 
     def __str__(self) -> str:
         return "Reminder and digest times"
+
+
+class SmsOptOut(models.Model):
+    """A number that replied STOP (or PARAR, BAJA...): no SMS goes to it while this row exists.
+
+    START deletes the row; the history keeps every STOP and START (who, when, which word).
+    """
+
+    phone = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +15551234567")
+    opted_out_at = models.DateTimeField()
+    keyword = models.CharField(max_length=20, help_text="The word the patient sent, e.g. STOP.")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "SMS opt-out"
+
+    def __str__(self) -> str:
+        return f"{self.phone} replied {self.keyword}"
+
+
+class InboundSms(models.Model):
+    """A text a patient sent us, stored once (the provider's MessageSid is unique), with the case
+    it answers (matched by the number and the open question) and what it meant."""
+
+    class Meaning(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed: fasting and driver set"  # "1" to the day-before question
+        TALK = "talk", "Asked to talk"  # "2", or any other text: a person calls back
+        STOP = "stop", "Replied STOP: no more texts"
+        START = "start", "Replied START"
+
+    provider_id = models.CharField(max_length=64, unique=True, help_text="The provider's MessageSid.")
+    from_phone = models.CharField(max_length=20, help_text="E.164 where the number could be read.")
+    body = models.TextField(blank=True)
+    received_at = models.DateTimeField()
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_sms"
+    )
+    # The day-before SMS this text answers, when one was open for the number.
+    question = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    meaning = models.CharField(max_length=10, choices=Meaning.choices)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "inbound SMS"
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            # The dashboard's "patient asked to talk": few rows, whatever the number of texts.
+            models.Index(
+                fields=["-received_at"],
+                condition=Q(meaning="talk", handled_at__isnull=True),
+                name="inbound_sms_talk_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS from {self.from_phone} ({self.meaning})"

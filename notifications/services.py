@@ -18,6 +18,7 @@ from checklists.models import Case
 from checklists.selectors.cases import case_queryset, case_to_data
 from checklists.selectors.catalogue import load_rule_config
 from notifications import sms
+from notifications.inbound import sms_opted_out
 from notifications.models import Notification
 from notifications.reminder_plan import DAY_BEFORE
 from notifications.sms.segments import segments as sms_segments
@@ -91,6 +92,8 @@ def notification_plan(
 def unsendable_reason(notification: Notification, now: dt.datetime) -> str:
     """Why a queued message must not go out any more ("" if it may): nothing to a cancelled or
     completed case, nothing once the appointment has started, no day-before message unscheduled."""
+    if notification.channel == Notification.Channel.SMS and sms_opted_out(notification.recipient):
+        return "Not sent: this number replied STOP (no texts until it replies START)."
     case = notification.case
     if case is None:
         return ""

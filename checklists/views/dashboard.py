@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.generic import TemplateView
 
 from checklists.forms.dashboard import DashboardFilterForm, DayViewDateForm
@@ -41,8 +43,10 @@ class DashboardView(StaffRequiredMixin, TemplateView):
         ):
             pages[name] = Paginator(cases, PAGE_SIZE).get_page(number)  # paged in SQL
             pages[name].object_list = case_rows(pages[name].object_list, as_of=now, config=config)
+        # Other apps' panels (settings.DASHBOARD_PANELS), so checklists imports none of them.
+        panels = [import_string(path)(request) for path in settings.DASHBOARD_PANELS]
         return self.render_to_response(
-            self.get_context_data(form=form, filters=filters, **pages),
+            self.get_context_data(form=form, filters=filters, dashboard_panels=panels, **pages),
             status=400 if has_out_of_range(form) else 200,  # the error shows next to the date
         )
 

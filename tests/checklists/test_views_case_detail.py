@@ -175,9 +175,9 @@ def test_the_case_page_costs_the_same_queries_for_one_medicine_or_twenty(
     # every later one), rule data 4, the case 5 (one-to-ones joined, medicines, allergies, labs,
     # sign-offs: the active ones are picked from all of them), the access log row (its case is the
     # page's, not read again), session save 3 (savepoint, update, release); 2 for its intake link
-    # panel (link with progress, outbox), 2 for two-factor sign-in (a coordinator without an app:
-    # her app, her backup codes, to know she owes no code).
-    with django_assert_num_queries(20):
+    # panel (link with progress, outbox), 1 for its texts-from-the-patient panel, 2 for two-factor
+    # sign-in (a coordinator without an app: her app, her backup codes, to know she owes no code).
+    with django_assert_num_queries(21):
         response = _page(client, case)
 
     assert len(response.context["readings"]) == count

@@ -26,9 +26,10 @@ TODAY = NOW.date()
 # a test's transaction), per list a count, a page of ids (sorted on narrow rows) and the page's
 # cases with patient, slot, room and readiness joined (6: no answer is computed, all are fresh),
 # the access log row, the rooms (the filter's choices), the session save (3, in a savepoint), and
-# 2 for two-factor sign-in (a coordinator without an app owes no code: her app, backup codes).
+# 2 for two-factor sign-in (a coordinator without an app owes no code: her app, backup codes),
+# and 1 for the "patient asked to talk" panel (settings.DASHBOARD_PANELS; empty, it shows nothing).
 # The schedule: the same, but one list (the day's ids and the rows), and the rooms.
-DASHBOARD_QUERIES = 20
+DASHBOARD_QUERIES = 21
 SCHEDULE_QUERIES = 16
 
 
