@@ -43,6 +43,16 @@ NOTIFICATION_SETTINGS: dict[str, tuple[object, str]] = {
         "The clinician digest looks this many days ahead: a hold plan falls due on the last-dose day, "
         "up to 8 days before the procedure (prasugrel, herbal supplements).",
     ),
+    "quiet_hours_start": (
+        dt.time(20, 0),
+        "Clinic time from which no text message is sent; one planned later waits for the end of the "
+        "quiet hours (never past the appointment's start). Equal start and end: no quiet hours.",
+    ),
+    "quiet_hours_end": (dt.time(8, 0), "Clinic time at which the quiet hours end (the next morning)."),
+    "driver_pickup_time": (
+        dt.time(18, 0),
+        "Clinic time, the evening before, of the text to a confirmed driver with the pickup time and place.",
+    ),
     "late_send_grace_hours": (
         12,
         "A message not sent within this many hours of its planned time is dropped, not sent late "

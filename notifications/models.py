@@ -116,6 +116,15 @@ class NotificationSettings(models.Model):
     clinician_digest_horizon_days = models.PositiveSmallIntegerField(
         validators=[MaxValueValidator(60)], help_text=_help("clinician_digest_horizon_days")
     )
+    quiet_hours_start = models.TimeField(
+        default=NOTIFICATION_SETTINGS["quiet_hours_start"][0], help_text=_help("quiet_hours_start")
+    )
+    quiet_hours_end = models.TimeField(
+        default=NOTIFICATION_SETTINGS["quiet_hours_end"][0], help_text=_help("quiet_hours_end")
+    )
+    driver_pickup_time = models.TimeField(
+        default=NOTIFICATION_SETTINGS["driver_pickup_time"][0], help_text=_help("driver_pickup_time")
+    )
     late_send_grace_hours = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(72)], help_text=_help("late_send_grace_hours")
     )

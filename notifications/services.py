@@ -89,10 +89,13 @@ def notification_plan(
     return notification
 
 
-def unsendable_reason(notification: Notification, now: dt.datetime) -> str:
-    """Why a queued message must not go out any more ("" if it may): nothing to a cancelled or
+def unsendable_reason(notification: Notification, now: dt.datetime, *, opted_out: bool | None = None) -> str:
+    """Why a queued message must not go out any more ("" if it may): no text to a number that
+    replied STOP (`opted_out`, when the caller read it already), nothing to a cancelled or
     completed case, nothing once the appointment has started, no day-before message unscheduled."""
-    if notification.channel == Notification.Channel.SMS and sms_opted_out(notification.recipient):
+    if opted_out is None:
+        opted_out = notification.channel == Notification.Channel.SMS and sms_opted_out(notification.recipient)
+    if notification.channel == Notification.Channel.SMS and opted_out:
         return "Not sent: this number replied STOP (no texts until it replies START)."
     case = notification.case
     if case is None:

@@ -27,7 +27,7 @@ from checklists.rules import procedure_times
 from checklists.selectors.cases import case_to_data
 from checklists.selectors.catalogue import load_rule_config
 from notifications import messages, reminder_plan, selectors, tasks
-from notifications.models import Notification
+from notifications.models import Notification, SmsOptOut
 from notifications.services import SENDABLE, notification_plan, notifications_mark_unknown, unsendable_reason
 
 logger = logging.getLogger(__name__)
@@ -284,12 +284,18 @@ def _cancel_stale(now: dt.datetime, due: set[Key], unsure: set[int | str]) -> in
     Only rows stored before this sweep began are judged: a concurrent sweep may have stored a row
     from newer data than this sweep read.
     """
-    rows = Notification.objects.filter(status__in=SENDABLE, created_at__lt=now).select_related(
-        "case__appointment"
+    rows = list(
+        Notification.objects.filter(status__in=SENDABLE, created_at__lt=now).select_related(
+            "case__appointment"
+        )
+    )
+    texted = {row.recipient for row in rows if row.channel == Notification.Channel.SMS}
+    opted_out = (
+        set(SmsOptOut.objects.filter(phone__in=texted).values_list("phone", flat=True)) if texted else set()
     )
     reasons: dict[str, list[int]] = defaultdict(list)
     for row in rows:
-        reason = unsendable_reason(row, now)
+        reason = unsendable_reason(row, now, opted_out=row.recipient in opted_out)
         planned = reminder_plan.is_planned_kind(row.kind) and row.fallback_for_id is None  # not a fallback
         if not reason and planned and not ({row.case_id, row.kind} & unsure):
             key = (row.case_id, row.kind, row.planned_at, row.channel, row.recipient)

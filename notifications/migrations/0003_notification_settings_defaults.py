@@ -7,8 +7,13 @@ from notifications import defaults
 
 def load_defaults(apps, schema_editor):
     NotificationSettings = apps.get_model("notifications", "NotificationSettings")
+    # Only the settings this migration's model has: later ones arrive with their own defaults.
+    known = {field.name for field in NotificationSettings._meta.get_fields()}
     NotificationSettings.objects.get_or_create(
-        pk=1, defaults={name: value for name, (value, _meaning) in defaults.NOTIFICATION_SETTINGS.items()}
+        pk=1,
+        defaults={
+            name: value for name, (value, _meaning) in defaults.NOTIFICATION_SETTINGS.items() if name in known
+        },
     )
 
 

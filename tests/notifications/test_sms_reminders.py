@@ -15,8 +15,8 @@ import time_machine
 
 from checklists import casedata as cd
 from checklists.driver_links import token_for
-from checklists.models import Driver, Patient
-from notifications.models import Notification
+from checklists.models import Case, Driver, Patient
+from notifications.models import Notification, NotificationSettings
 from notifications.reminder_plan import Contact, ReminderSettings, after_quiet_hours
 from notifications.sms.segments import segments
 from tests.notifications.test_reminders import (
@@ -133,8 +133,6 @@ def test_the_day_before_text_asks_for_a_reply(new_york, sms_outbox):
 def test_no_text_goes_in_the_quiet_hours_and_none_at_or_after_the_start(new_york, sms_outbox, settings):
     store(case_data(start=utc(2026, 11, 2, 13, 30)))  # 08:30 EST: the day-before text moved to 08:00
     texts_agreed()
-    from notifications.models import NotificationSettings
-
     NotificationSettings.objects.update(day_before_time=dt.time(21, 0))
 
     sweep_at(utc(2026, 11, 2, 2, 0))  # 21:00 EST the evening before: quiet
@@ -201,3 +199,37 @@ def test_a_confirmed_driver_is_texted_the_pickup_time_the_evening_before(new_yor
     [text] = [t for t in sms_outbox if "collect" in t.body]
     assert text.to == MOBILE
     assert "tomorrow, Monday 2 November, please collect Ann L. at about 12:00" in text.body
+
+
+def test_the_quiet_hours_are_the_clinics_own_setting(new_york, sms_outbox):
+    NotificationSettings.objects.update(quiet_hours_start=dt.time(9, 0), quiet_hours_end=dt.time(11, 0))
+    store(case_data())
+    texts_agreed()
+
+    sweep_at(utc(2026, 10, 26, 14, 0))  # Monday 10:00 EDT: the reminder's time, in the clinic's quiet hours
+    assert sms_outbox == []
+    sweep_at(utc(2026, 10, 26, 15, 0))  # 11:00 EDT
+    assert [row.planned_at for row in rows(channel="sms")] == [utc(2026, 10, 26, 15, 0)]
+    assert len(sms_outbox) == 1
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_judging_queued_texts_costs_the_same_queries_for_one_or_many(
+    new_york, django_assert_num_queries, count
+):
+    """The numbers that replied STOP are read once per sweep, not once per queued text."""
+    from notifications.services import notification_plan
+    from notifications.sweep import _cancel_stale
+
+    store(case_data())
+    case = Case.objects.get()
+    for i in range(count):
+        notification_plan(
+            case=case, kind="day_before", recipient=f"+1212555{i:04d}", subject="s", body_text="t",
+            planned_at=utc(2026, 11, 1, 20, 0), channel="sms",
+        )  # fmt: skip
+
+    # The queued rows (with case and slot), the opted-out numbers, and one UPDATE cancelling them
+    # all (the appointment has started).
+    with django_assert_num_queries(3):
+        assert _cancel_stale(utc(2027, 1, 1), set(), set()) == count
