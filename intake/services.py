@@ -24,6 +24,7 @@ from django.utils import translation
 
 from checklists.casedata import INTAKE_ANSWERS, IntakeAnswers
 from checklists.catalog import RuleConfig
+from checklists.contact import message_routes
 from checklists.models import Allergy, Case, Driver, Intake, Medication, Patient
 from checklists.permissions import COORDINATOR
 from checklists.services.case_page import (
@@ -38,8 +39,9 @@ from checklists.services.edits import StaleEdit, case_claim
 from checklists.site import site_url
 from checklists.wording.patient import moment_words
 from intake.models import IntakeLink, IntakeProgress
+from notifications.messages import render_sms
 from notifications.models import Notification
-from notifications.reminder_plan import INVITATION, LINK_LOCKED
+from notifications.reminder_plan import INVITATION, LINK_LOCKED, kind_label
 from notifications.selectors import staff_recipients
 from notifications.services import notification_plan, notification_send
 
@@ -191,21 +193,29 @@ def notifications_send_now(ids: Sequence[int]) -> list[Notification]:
 
 @dataclass(frozen=True)
 class InvitationResult:
-    notification: Notification | None  # None: no email address on file
+    notification: Notification | None  # the email; None: no address the patient wants email at
     sent: bool
+    text: Notification | None = None  # the text message, to a number the patient agreed to
+    texted: bool = False
 
 
 def invitation_send(
     *, case: Case, link: IntakeLink, url: str, token: str, now: dt.datetime, config: RuleConfig
 ) -> InvitationResult:
-    """Email the link in the patient's language and record it in the outbox.
+    """Email and/or text the link in the patient's language (where they want messages) and record
+    each in the outbox.
 
     Once sent, the link is removed from the outbox copy (the token is stored nowhere); a failed
-    send is cancelled rather than retried, as staff then read the link out or send a new one.
+    send is cancelled rather than retried (nor a text put into an email), as staff then read the
+    link out or send a new one.
     """
     patient = case.patient
-    if not patient.email:
-        return InvitationResult(notification=None, sent=False)
+    routes = message_routes(
+        email=patient.email,
+        phone=patient.phone,
+        channel=patient.message_channel,
+        sms_confirmed_phone=patient.sms_confirmed_phone,
+    )
     context = {
         "patient": patient,
         "url": url,
@@ -214,37 +224,70 @@ def invitation_send(
         "clinic_phone": settings.CLINIC_PHONE,
         "language": patient.language,  # the email's <html lang>
     }
-    with translation.override(patient.language):
-        context["expires_text"] = moment_words(link.expires_at, config.time_zone)
-        subject = translation.gettext("Your questions before your spine procedure at %(clinic)s") % {
-            "clinic": settings.CLINIC_NAME
-        }
-        body_text = render_to_string("intake/email/invitation.txt", context)
-        body_html = render_to_string("intake/email/invitation.html", context)
+    email = text = None
+    if routes.email:
+        with translation.override(patient.language):
+            context["expires_text"] = moment_words(link.expires_at, config.time_zone)
+            subject = translation.gettext("Your questions before your spine procedure at %(clinic)s") % {
+                "clinic": settings.CLINIC_NAME
+            }
+            body_text = render_to_string("intake/email/invitation.txt", context)
+            body_html = render_to_string("intake/email/invitation.html", context)
+        email = _invitation_deliver(
+            case, routes.email, Notification.Channel.EMAIL, subject, body_text, body_html, now, url, token
+        )
+    if routes.sms:
+        body = render_sms("invitation", patient.language, context, config.time_zone)
+        label = kind_label(INVITATION)
+        text = _invitation_deliver(
+            case, routes.sms, Notification.Channel.SMS, label, body, "", now, url, token
+        )
+    return InvitationResult(notification=email, sent=_went(email), text=text, texted=_went(text))
+
+
+def _went(notification: Notification | None) -> bool:
+    # SENDING: a worker took it first and is sending it now.
+    return notification is not None and notification.status in (
+        Notification.Status.SENT,
+        Notification.Status.SENDING,
+    )
+
+
+def _invitation_deliver(
+    case: Case,
+    recipient: str,
+    channel: str,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    now: dt.datetime,
+    url: str,
+    token: str,
+) -> Notification | None:
+    """Queue, send at once, then strip the link from the outbox copy."""
     notification = notification_plan(
         case=case,
         kind=INVITATION,
-        recipient=patient.email,
+        recipient=recipient,
         subject=subject,
         body_text=body_text,
         body_html=body_html,
         planned_at=now,
-        language=patient.language,
+        language=case.patient.language,
+        channel=channel,
     )
     if notification is None:  # the same case and moment already queued: nothing more to do
-        return InvitationResult(notification=None, sent=False)
+        return None
     notification = notification_send(notification_id=notification.pk)
-    # SENDING: a worker took it first and is sending it now.
-    sent = notification.status in (Notification.Status.SENT, Notification.Status.SENDING)
     updates = {
         "body_text": notification.body_text.replace(url, REDACTED).replace(token, REDACTED),
         "body_html": notification.body_html.replace(url, REDACTED).replace(token, REDACTED),
     }
     if notification.status == Notification.Status.FAILED:
-        updates["status"] = Notification.Status.CANCELLED  # a retry would now send a link-less email
+        updates["status"] = Notification.Status.CANCELLED  # a retry would now send a link-less message
     Notification.objects.filter(pk=notification.pk).update(**updates)
     notification.refresh_from_db()
-    return InvitationResult(notification=notification, sent=sent)
+    return notification
 
 
 # --- Progress ------------------------------------------------------------------------------------

@@ -78,6 +78,8 @@ def link_send(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
         "url": url,
         "sent": result.sent,
         "notification": result.notification.pk if result.notification else None,
+        "texted": result.texted,
+        "text": result.text.pk if result.text else None,
         "expires": _in_english(moment_words, link.expires_at, config.time_zone),
     }
     return redirect("intake:link_sent", case_uuid=case.uuid)
@@ -93,10 +95,11 @@ def link_sent(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     if shown is not None and shown["case"] != str(case.uuid):
         shown = None
     notification = Notification.objects.filter(pk=shown["notification"]).first() if shown else None
+    text = Notification.objects.filter(pk=shown.get("text")).first() if shown and shown.get("text") else None
     return render(
         request,
         "intake/staff/link_sent.html",
-        {"case": case, "patient": case.patient, "shown": shown, "notification": notification},
+        {"case": case, "patient": case.patient, "shown": shown, "notification": notification, "text": text},
     )
 
 

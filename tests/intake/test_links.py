@@ -12,7 +12,7 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
-from checklists.models import AccessLog, Case
+from checklists.models import AccessLog, Case, Patient
 from intake import services as intake_services
 from intake.models import IntakeLink
 from notifications.models import Notification
@@ -268,9 +268,27 @@ def test_a_patient_without_email_gets_a_link_to_read_out_by_phone(config, client
 
     response = client.post(reverse("intake:link_send", args=[case.uuid]), follow=True)
 
-    assert "No email address on file: read the link out" in response.content.decode()
+    assert (
+        "No email address or number agreed to texts on file: read the link out" in response.content.decode()
+    )
     assert "/i/" in response.content.decode()
     assert mail.outbox == [] and not Notification.objects.exists()
+
+
+def test_a_patient_who_agreed_to_texts_gets_the_link_by_text_and_the_outbox_keeps_no_link(
+    config, client, staff_user, sms_outbox
+):
+    case = store_case(config, start=next_start(), email=None)
+    Patient.objects.update(message_channel="sms", sms_confirmed_phone="+15550100001")
+    client.force_login(staff_user)
+
+    page = client.post(reverse("intake:link_send", args=[case.uuid]), follow=True).content.decode()
+
+    [text] = sms_outbox
+    assert text.to == "+15550100001" and "/i/" in text.body
+    assert "Texted to +15550100001 in English." in page
+    row = Notification.objects.get()
+    assert (row.channel, row.kind) == ("sms", "intake_invitation") and "/i/" not in row.body_text
 
 
 def test_refreshing_the_sent_page_sends_nothing_and_a_quick_second_send_asks_first(
