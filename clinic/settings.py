@@ -148,7 +148,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Times are stored in UTC and shown in the clinic's zone; "the day before" is taken there too.
 # Panels other apps add to the staff case page: dotted paths of `(request, case) -> HTML`
 # functions, so that checklists (the core) imports nothing from the apps built on it.
-CASE_PAGE_PANELS = ["intake.panels.intake_link_panel", "notifications.panels.sms_replies_panel"]
+CASE_PAGE_PANELS = [
+    "notifications.panels.driver_ready_panel",
+    "intake.panels.intake_link_panel",
+    "notifications.panels.sms_replies_panel",
+]
 # The same for the dashboard, above the case list: `(request) -> HTML` functions.
 DASHBOARD_PANELS = ["notifications.panels.asked_to_talk_panel"]
 

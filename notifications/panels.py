@@ -8,13 +8,18 @@ panels the settings name, `(request, case) -> HTML` and `(request) -> HTML`.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from checklists.models import Case
 from notifications.models import InboundSms
 from notifications.selectors import ACTIVE_STATUSES
+from notifications.services import driver_ready_problem
 
 # The dashboard lists at most this many waiting texts, newest first.
 ASKED_TO_TALK_LIMIT = 50
@@ -44,3 +49,13 @@ def asked_to_talk_panel(request: HttpRequest) -> SafeString:
         return mark_safe("")
     context = {"waiting": waiting, "limit": ASKED_TO_TALK_LIMIT}
     return render_to_string("notifications/staff/asked_to_talk_panel.html", context, request=request)
+
+
+def driver_ready_panel(request: HttpRequest, case: Case) -> SafeString:
+    """On the procedure day, a button to text the confirmed driver "ready in about 30 minutes"
+    (no query: the case page has the driver and the slot)."""
+    if driver_ready_problem(
+        case=case, now=timezone.now(), tz=ZoneInfo(settings.CLINIC_TIME_ZONE)
+    ):  # as load_rule_config's
+        return mark_safe("")
+    return render_to_string("notifications/staff/driver_ready_panel.html", {"case": case}, request=request)

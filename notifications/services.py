@@ -13,14 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checklists import rules, site
+from checklists.catalog import RuleConfig
 from checklists.ics import appointment_calendar
 from checklists.models import Case
+from checklists.phones import may_take_texts
 from checklists.selectors.cases import case_queryset, case_to_data
 from checklists.selectors.catalogue import load_rule_config
-from notifications import sms
+from notifications import messages, sms
 from notifications.inbound import sms_opted_out
 from notifications.models import Notification
-from notifications.reminder_plan import DAY_BEFORE
+from notifications.reminder_plan import DAY_BEFORE, READY_FOR_PICKUP, kind_label
 from notifications.sms.segments import segments as sms_segments
 
 logger = logging.getLogger(__name__)
@@ -106,8 +108,8 @@ def unsendable_reason(notification: Notification, now: dt.datetime, *, opted_out
         return "Not sent: the case is completed."
     appointment = getattr(case, "appointment", None)
     scheduled = appointment is not None and appointment.is_active
-    if scheduled and appointment.start <= now:
-        return "Not sent: the appointment has started."
+    if scheduled and appointment.start <= now and notification.kind != READY_FOR_PICKUP:
+        return "Not sent: the appointment has started."  # but staff tell the driver the patient is ready
     if notification.kind == DAY_BEFORE and not scheduled:
         return "Not sent: the case is no longer scheduled."
     return ""
@@ -308,3 +310,43 @@ def _calendar(case_id: int) -> bytes:
         raise ValueError("the case has no appointment")
     with timezone.override(config.time_zone):
         return appointment_calendar(case, ctx)
+
+
+def driver_ready_send(*, case: Case, now: dt.datetime, config: RuleConfig) -> Notification:
+    """Staff, on the procedure day: text the confirmed driver that the patient will be ready to be
+    collected in about 30 minutes. Once a minute at most (a double click sends one text)."""
+    problem = driver_ready_problem(case=case, now=now, tz=config.time_zone)
+    if problem:
+        raise ValidationError(problem)
+    driver, appointment = case.driver, case.appointment
+    language = case.patient.language if case.patient.language in ("en", "es") else "en"
+    context = {"patient": case.patient, "location": appointment.room.location}
+    body = messages.render_sms("ready_for_pickup", language, context, config.time_zone)
+    notification = notification_plan(
+        case=case,
+        kind=READY_FOR_PICKUP,
+        recipient=driver.phone,
+        subject=kind_label(READY_FOR_PICKUP),
+        body_text=body,
+        planned_at=now.replace(second=0, microsecond=0),
+        language=language,
+        channel=Notification.Channel.SMS,
+    )
+    if notification is None:
+        raise ValidationError("The driver was texted a moment ago: nothing was sent again.")
+    return notification_send(notification_id=notification.pk)
+
+
+def driver_ready_problem(*, case: Case, now: dt.datetime, tz: dt.tzinfo) -> str:
+    """Why the driver cannot be texted "ready soon" now ("" if they can)."""
+    driver = getattr(case, "driver", None)
+    appointment = getattr(case, "appointment", None)
+    if driver is None or driver.confirmed_at is None:
+        return "No confirmed driver to text."
+    if not may_take_texts(driver.phone):
+        return "The driver's number cannot take texts: phone them."
+    if appointment is None or not appointment.is_active or case.status != Case.Status.SCHEDULED:
+        return "The case is not scheduled."
+    if appointment.start.astimezone(tz).date() != now.astimezone(tz).date():
+        return "The driver can be texted on the procedure day only."
+    return ""

@@ -15,4 +15,5 @@ urlpatterns = [
         views.reply_handled_view,
         name="reply_handled",
     ),
+    path("cases/<uuid:case_uuid>/driver/ready-text/", views.driver_ready_view, name="driver_ready"),
 ]

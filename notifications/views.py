@@ -21,10 +21,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from checklists.models import Case
+from checklists.selectors.catalogue import load_rule_config
 from checklists.views.common import staff_required
 from notifications.inbound import reply_handled, sms_receive
 from notifications.models import InboundSms
-from notifications.services import notification_sms_report
+from notifications.services import driver_ready_send, notification_sms_report
 from notifications.sms.webhooks import signature_valid
 
 # TwiML that sends no reply. Twilio answers STOP, START (and HELP) on its numbers itself: a
@@ -81,3 +82,27 @@ def reply_handled_view(request: HttpRequest, case_uuid: UUID, reply_id: int) -> 
         else:
             messages.success(request, "Marked as called back: the text is off the dashboard.")
     return redirect(reverse("checklists:case_detail", args=[case.uuid]) + "#sms-replies")
+
+
+@require_POST
+@staff_required
+def driver_ready_view(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    """Text the driver that the patient will be ready to be collected in about 30 minutes."""
+    case = get_object_or_404(
+        Case.objects.select_related("patient", "driver", "appointment__room"), uuid=case_uuid
+    )
+    try:
+        sent = driver_ready_send(case=case, now=timezone.now(), config=load_rule_config())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if sent.status == sent.Status.SENT:
+            messages.success(
+                request, f"Texted {case.driver.name}: ready to be collected in about 30 minutes."
+            )
+        else:
+            messages.error(
+                request,
+                f"The text was not sent ({sent.error or sent.get_status_display()}): phone the driver.",
+            )
+    return redirect(reverse("checklists:case_detail", args=[case.uuid]) + "#driver")
