@@ -142,19 +142,15 @@ class CaseForm(PlainTextForm):
         return data
 
     def _check_channel(self, data: dict) -> None:
-        """Texts need a phone the patient agreed to; email needs an address (when a way was chosen:
-        without one, a patient with no address is phoned, as before)."""
+        """Texts need a phone the patient agreed to (asked when a way was chosen). Email without an
+        address, or nothing usable, is allowed: the dashboard then says to phone the patient."""
         if not self.data.get(self.add_prefix("message_channel")):
             return
-        channel = data.get("message_channel")
-        texts = channel in (Patient.MessageChannel.SMS, Patient.MessageChannel.BOTH)
-        if texts and not data.get("phone") and "phone" not in self.errors:
-            self.add_error("phone", "Enter the phone number for text messages, or choose email.")
-        elif texts and not data.get("sms_confirmed"):
-            self.add_error("sms_confirmed", "Ask the patient and tick this, or choose another way.")
-        if channel in (Patient.MessageChannel.EMAIL, Patient.MessageChannel.BOTH) and not data.get("email"):
-            if "email" not in self.errors:
-                self.add_error("email", "Enter the email address for messages, or choose another way.")
+        if data.get("message_channel") in (Patient.MessageChannel.SMS, Patient.MessageChannel.BOTH):
+            if not data.get("phone") and "phone" not in self.errors:
+                self.add_error("phone", "Enter the phone number for text messages, or choose email.")
+            elif not data.get("sms_confirmed"):
+                self.add_error("sms_confirmed", "Ask the patient and tick this, or choose another way.")
 
     def _check_slot(self, room: Room, start: dt.datetime, levels: int) -> None:
         unchanged = (

@@ -222,13 +222,14 @@ def test_refused_edits_show_the_times_of_what_was_typed_not_of_what_is_stored(cl
     assert re.search(r"End</dt><dd[^>]*>16:00<", refused.content.decode())  # 13:00 + 3 levels
 
 
-def test_texts_need_the_patients_agreement_and_email_an_address_each_said_by_its_field(client, coordinator):
+def test_texts_need_the_patients_agreement_said_next_to_the_box(client, coordinator):
     client.force_login(coordinator)
 
     page = client.post("/cases/new/", form_data(message_channel="both", email="")).content.decode()
+    no_phone = client.post("/cases/new/", form_data(message_channel="sms", phone="")).content.decode()
 
     assert "Ask the patient and tick this, or choose another way." in page
-    assert "Enter the email address for messages, or choose another way." in page
+    assert "Enter the phone number for text messages, or choose email." in no_phone
     assert not Case.objects.exists()
 
 
