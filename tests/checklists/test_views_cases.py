@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from checklists.models import AccessLog, Case, Room
+from checklists.models import AccessLog, Case, Patient, Room
 from tests.factories import RoomFactory
 
 # Expected clock times are written in UTC, the clinic zone of these tests.
@@ -240,3 +240,16 @@ def test_a_patient_who_agreed_to_texts_gets_them_at_that_number_only(client, coo
 
     patient = Case.objects.get().patient
     assert (patient.message_channel, patient.sms_confirmed_phone) == ("sms", "+15551234567")
+
+
+def test_the_case_page_says_how_the_patient_gets_messages(client, coordinator):
+    client.force_login(coordinator)
+    client.post("/cases/new/", form_data(message_channel="sms", sms_confirmed="on"))
+    case = Case.objects.get()
+
+    agreed = client.get(f"/cases/{case.uuid}/").content.decode()
+    Patient.objects.update(phone="+15551234999")
+    changed = client.get(f"/cases/{case.uuid}/").content.decode()
+
+    assert "Text messages (agreed for this number)" in agreed
+    assert "Text messages · <strong>texts not agreed for this number</strong>" in changed
