@@ -267,6 +267,9 @@ class Driver(models.Model):
     name = models.CharField(max_length=casedata.NAME_MAX)
     relationship = models.CharField(max_length=casedata.RELATIONSHIP_MAX, blank=True)
     phone = models.CharField(max_length=20, help_text="E.164")
+    email = models.EmailField(
+        blank=True, help_text="Where the driver's link goes when their phone takes no texts."
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

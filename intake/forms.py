@@ -452,16 +452,26 @@ class DriverForm(VersionsForm):
         max_length=cd.PHONE_INPUT_MAX,
         required=False,
         widget=forms.TextInput(attrs={"type": "tel"}),
+        help_text=_("The clinic will text them a link to say whether they can drive you."),
+    )
+    email = forms.EmailField(
+        label=_("Your driver's email address (if you know it)"),
+        required=False,
+        help_text=_("Used only if their phone cannot receive text messages."),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("name", "relationship", "phone", "version", "intake_version")
+        self.fields["email"].error_messages["invalid"] = _(
+            "Enter an email address like name@example.com, or leave this empty."
+        )
+        self.helper = _helper("name", "relationship", "phone", "email", "version", "intake_version")
 
     def clean(self):
         data = super().clean()
         name, phone = (data.get("name") or "").strip(), (data.get("phone") or "").strip()
-        if not (name or phone or (data.get("relationship") or "").strip()):
+        if not (name or phone or (data.get("relationship") or "").strip() or data.get("email")):
             data["skip"] = True  # nobody yet: the patient may add the driver later
             return data
         data["skip"] = False

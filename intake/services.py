@@ -453,17 +453,26 @@ def patient_answers_save(
 
 @transaction.atomic
 def patient_driver_save(
-    *, case: Case, version: int, name: str, relationship: str, phone: str, config: RuleConfig
+    *, case: Case, version: int, name: str, relationship: str, phone: str, config: RuleConfig, email: str = ""
 ) -> bool:
     """Record or change the driver (phone already E.164); True if anything changed."""
     driver = Driver.objects.filter(case=case).first()
-    if driver is not None and (driver.name, driver.relationship, driver.phone) == (
+    if driver is not None and (driver.name, driver.relationship, driver.phone, driver.email) == (
         name.strip(),
         relationship.strip(),
         phone,
+        email.strip(),
     ):
         return False
-    driver_save(case=case, version=version, name=name, relationship=relationship, phone=phone, config=config)
+    driver_save(
+        case=case,
+        version=version,
+        name=name,
+        relationship=relationship,
+        phone=phone,
+        email=email,
+        config=config,
+    )
     _reopen_review(case)
     return True
 

@@ -217,7 +217,12 @@ class DriverStep(Step):
         driver = getattr(p.case, "driver", None)
         initial = dict(p.versions)
         if driver is not None:
-            initial |= {"name": driver.name, "relationship": driver.relationship, "phone": driver.phone}
+            initial |= {
+                "name": driver.name,
+                "relationship": driver.relationship,
+                "phone": driver.phone,
+                "email": driver.email,
+            }
         return {"form": forms.DriverForm(data, initial=initial)}
 
     def save(self, request, p, bound, go):
@@ -230,6 +235,7 @@ class DriverStep(Step):
             name=data["name"],
             relationship=data["relationship"],
             phone=data["phone"],
+            email=data["email"] or "",
             config=p.config,
         )
 

@@ -165,29 +165,41 @@ def _plan_driver_links(
     unsure: set[int | str],
     report: SweepReport,
 ) -> None:
-    """A driver recorded lately (and not yet confirmed) gets their own link by text, once."""
+    """A driver recorded lately (and not yet confirmed) gets their own link once: by text, or by
+    email when their phone takes no texts and an address was given (else the coordinator phones)."""
     # Recorded up to a day before the grace window: one recorded in the quiet hours waits for them.
     since = now - settings.late_send_grace - dt.timedelta(days=1)
     for driver in selectors.drivers_to_invite(now=now, since=since):
         case = driver.case
         try:
-            if not may_take_texts(driver.phone):
-                continue  # a landline: the coordinator phones, as before
-            planned_at = reminder_plan.after_quiet_hours(driver.recorded_at, settings, config.time_zone)
+            texts = may_take_texts(driver.phone)
+            if not texts and not driver.email:
+                continue  # a landline and no address: the coordinator phones, as before
+            planned_at = driver.recorded_at
+            if texts:
+                planned_at = reminder_plan.after_quiet_hours(planned_at, settings, config.time_zone)
             if not reminder_plan.is_due(planned_at, now, settings, case.appointment.start):
                 continue
-            key = (case.pk, reminder_plan.DRIVER_LINK, planned_at, Notification.Channel.SMS, driver.phone)
-            due.add(key)
+            channel = Notification.Channel.SMS if texts else Notification.Channel.EMAIL
+            recipient = driver.phone if texts else driver.email
+            due.add((case.pk, reminder_plan.DRIVER_LINK, planned_at, channel, recipient))
             language = case.patient.language if case.patient.language in reminder_plan.LANGUAGES else "en"
-            timeline = procedure_times(case.appointment.start, len(case.levels), config)
             context = {
                 "patient": case.patient,
-                "timeline": timeline,
+                "driver": driver,
+                "timeline": procedure_times(case.appointment.start, len(case.levels), config),
                 "url": messages.clinic_context()["site_url"]
                 + reverse("intake:driver_link", args=[token_for(driver)]),
             }
             message = reminder_plan.Message(
-                reminder_plan.DRIVER_LINK, planned_at, driver.phone, language, "driver_link", context, "sms"
+                reminder_plan.DRIVER_LINK,
+                planned_at,
+                recipient,
+                language,
+                "driver_link",
+                context,
+                channel,
+                driver.email if texts else "",
             )
             report.planned += _plan(case, message, config) is not None
         except Exception:

@@ -219,6 +219,11 @@ class DriverForm(PlainTextForm):
         max_length=cd.PHONE_INPUT_MAX,
         help_text="With the country code if not a local number.",
     )
+    email = forms.EmailField(
+        label="Driver's email",
+        required=False,
+        help_text="Optional: their link goes here if the phone takes no texts.",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, action: str, **kwargs):
@@ -226,7 +231,7 @@ class DriverForm(PlainTextForm):
         _own_version_id(self, "driver")
         self.helper = _helper(
             action,
-            Row(Column("name"), Column("relationship"), Column("phone")),
+            Row(Column("name"), Column("relationship"), Column("phone"), Column("email")),
             "version",
             Submit("save", "Save driver", css_class="btn-primary btn-lg"),
         )

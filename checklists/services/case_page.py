@@ -35,7 +35,7 @@ NKA_WITH_ALLERGIES = "Allergies are listed for this case: remove them first, or 
 
 @transaction.atomic
 def driver_save(
-    *, case: Case, version: int, name: str, relationship: str, phone: str, config: RuleConfig
+    *, case: Case, version: int, name: str, relationship: str, phone: str, config: RuleConfig, email: str = ""
 ) -> Driver:
     """Record or change the driver; a changed name or phone needs confirming again."""
     case_claim(case, version, config)
@@ -49,6 +49,7 @@ def driver_save(
         driver.confirmed_at, driver.confirmed_by, driver.confirmed_by_driver = None, None, False
         driver.declined_at, driver.recorded_at = None, timezone.now()
     driver.name, driver.relationship, driver.phone = name.strip(), relationship.strip(), phone
+    driver.email = email.strip()
     driver.full_clean()
     driver.save()
     return driver

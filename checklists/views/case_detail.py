@@ -281,7 +281,14 @@ def _forms(case: Case, config: RuleConfig) -> dict:
     version = {"version": case.version}
     driver = getattr(case, "driver", None)
     driver_initial = (
-        {"name": driver.name, "relationship": driver.relationship, "phone": driver.phone} if driver else {}
+        {
+            "name": driver.name,
+            "relationship": driver.relationship,
+            "phone": driver.phone,
+            "email": driver.email,
+        }
+        if driver
+        else {}
     )
     return {
         "medications_version": VersionForm(initial=version, prefix="medications"),
@@ -501,6 +508,7 @@ def driver_save(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
                 name=data["name"],
                 relationship=data["relationship"],
                 phone=data["phone"],
+                email=data["email"],
                 config=config,
             )
         except (ValidationError, edits.StaleEdit) as exc:

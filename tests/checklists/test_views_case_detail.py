@@ -313,6 +313,17 @@ def test_the_driver_phone_is_normalised_to_e164(client, case, coordinator, setti
     assert (driver.name, driver.phone, driver.confirmed_at) == ("Cy Lee", "+12125550142", None)
 
 
+def test_staff_may_give_the_drivers_email_and_a_bad_one_is_refused_next_to_it(client, case, coordinator):
+    client.force_login(coordinator)
+    form = {"name": "Cy Lee", "relationship": "", "phone": "(212) 555-0142", "version": case.version}
+
+    refused = client.post(_url("case_driver_save", case), form | {"email": "cy@"}).content.decode()
+    client.post(_url("case_driver_save", case), form | {"email": "cy@example.org"})
+
+    assert "Enter a valid email address." in refused
+    assert Driver.objects.get(case=case).email == "cy@example.org"
+
+
 def test_a_bad_driver_phone_is_shown_next_to_the_field_and_nothing_is_written(client, case, coordinator):
     client.force_login(coordinator)
 

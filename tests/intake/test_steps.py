@@ -293,7 +293,7 @@ def test_errors_appear_next_to_their_field_in_plain_words(patient, case):
     page = patient.post("/intake/driver/", driver).content.decode()
     assert (
         "Please write your driver&#x27;s phone number." in page
-        and 'aria-describedby="id_phone_error"' in page
+        and 'aria-describedby="id_phone_helptext id_phone_error"' in page
     )
 
     page = patient.post("/intake/instructions/", {"go": "next", **versions(case)}).content.decode()
@@ -697,3 +697,11 @@ def test_email_without_an_address_is_refused_next_to_the_email_field(patient, ca
 
     assert "Please add your email address, or choose text messages or a phone call." in page
     assert Case.objects.get(pk=case.pk).patient.message_channel == "email"
+
+
+def test_the_patient_may_give_their_drivers_email_for_the_link(patient, case):
+    driver = {"name": "Ada Okafor", "phone": "555 010 9001", "email": "ada@example.org", "go": "next"}
+
+    assert patient.post("/intake/driver/", driver | versions(case)).url == "/intake/instructions/"
+
+    assert Driver.objects.get(case=case).email == "ada@example.org"

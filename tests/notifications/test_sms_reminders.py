@@ -233,3 +233,20 @@ def test_judging_queued_texts_costs_the_same_queries_for_one_or_many(
     # all (the appointment has started).
     with django_assert_num_queries(3):
         assert _cancel_stale(utc(2027, 1, 1), set(), set()) == count
+
+
+def test_a_driver_whose_phone_takes_no_texts_gets_the_link_by_email_if_given(
+    new_york, sms_outbox, mailoutbox
+):
+    recorded = utc(2026, 10, 27, 15, 0)
+    with time_machine.travel(recorded, tick=False):
+        store(case_data(driver=cd.DriverData("Land Line", "+442079460018")))
+    Driver.objects.update(email="land.line@example.org")
+
+    sweep_at(recorded + dt.timedelta(minutes=5))
+
+    driver = Driver.objects.select_related("case").get()
+    [email] = mailoutbox
+    assert email.to == ["land.line@example.org"] and sms_outbox == []
+    assert email.subject == "Ann L. asked you to drive them home after a procedure on Monday 2 November"
+    assert f"/d/{token_for(driver)}/" in email.body
