@@ -81,3 +81,14 @@ def test_demo_logins_skip_two_factor_sign_in_only_while_debug_is_on(
         assert answer["Location"].startswith("/accounts/two-factor/setup/")
     else:
         assert answer.status_code == 200
+
+
+def test_the_demo_has_a_patient_who_texts_and_asked_to_talk_once(run_command):
+    from notifications.models import InboundSms
+
+    run_command("seed_demo")
+    run_command("seed_demo")
+
+    [reply] = InboundSms.objects.all()
+    assert (reply.case.reference, reply.meaning, reply.body) == ("DEMO-013", "talk", "2")
+    assert reply.case.patient.message_channel == "both"

@@ -19,13 +19,15 @@ from django.utils import timezone
 
 from checklists import demo
 from checklists.management.casefile_command import rule_config
-from checklists.models import Case, Room
+from checklists.models import Case, Patient, Room
 from checklists.permissions import DEMO_GROUP
 from checklists.services.imports import CaseConflict, cases_import
 from checklists.site import absolute
 from intake.services import intake_link_issue
+from notifications.inbound import sms_receive
 
 DEFAULT_PASSWORD = "prepdesk-demo"
+DEMO_TEXTER = "DEMO-013"  # Lucia Ferreira: texts and email, in Spanish
 
 
 class Command(BaseCommand):
@@ -51,6 +53,7 @@ class Command(BaseCommand):
             except CaseConflict as conflict:
                 self.stderr.write(f"Skipped demo case {case.reference}: {conflict.message}")
         self.stdout.write(f"Demo data: {created} case(s) created, {len(existing)} already there.")
+        self._texts()
         self.stdout.write(f"Demo logins (password: {password}):")
         for username in demo.STAFF:
             self.stdout.write(f"  {username}")
@@ -59,6 +62,18 @@ class Command(BaseCommand):
                 "  (no two-factor code while DEBUG is on; with DEBUG off they set it up at sign-in)"
             )
         self._patient_link(config)
+
+    def _texts(self) -> None:
+        """A demo patient who chose text messages, and who texted "2" (the dashboard's "patient asked
+        to talk"); stored once, by the text's id, however often this runs."""
+        patient = Patient.objects.filter(cases__reference=DEMO_TEXTER).first()
+        if patient is None:
+            return
+        if patient.message_channel == Patient.MessageChannel.EMAIL and not patient.sms_confirmed_phone:
+            Patient.objects.filter(pk=patient.pk).update(
+                message_channel=Patient.MessageChannel.BOTH, sms_confirmed_phone=patient.phone
+            )
+        sms_receive(provider_id=f"DEMO-{DEMO_TEXTER}", from_phone=patient.phone, body="2", now=timezone.now())
 
     def _patient_link(self, config) -> None:
         """A fresh intake link for the demo patient who has not started (the previous one stops)."""
