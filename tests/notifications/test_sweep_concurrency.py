@@ -107,6 +107,38 @@ def test_two_sweeps_at_once_send_each_message_once(django_user_model):
     assert not Notification.objects.exclude(status="sent").exists()
 
 
+def test_two_sweeps_at_once_text_each_patient_and_driver_once(django_user_model, sms_outbox):
+    """Texts keep the outbox's promise too: patients who chose texts and email get each message once
+    by each way, and a newly recorded driver gets their link once."""
+    from checklists.models import Patient
+
+    recorded = utc(2026, 10, 26, 13, 30)
+    with time_machine.travel(recorded, tick=False):
+        store(
+            *(
+                case_data(
+                    f"T-{i}",
+                    start=START + dt.timedelta(hours=2 * i),
+                    driver=cd.DriverData(f"Driver {i}", f"+1212555{i:04d}"),
+                )
+                for i in range(3)
+            )
+        )
+    for i, patient in enumerate(Patient.objects.order_by("last_name")):
+        phone = f"+1646555{i:04d}"
+        Patient.objects.filter(pk=patient.pk).update(
+            phone=phone, message_channel="both", sms_confirmed_phone=phone
+        )
+
+    assert race(utc(2026, 10, 26, 14, 1), sweeps=3) == []  # 7-day reminders; the drivers' links
+
+    texts = Counter(text.to for text in sms_outbox)
+    assert len(texts) == 6 and set(texts.values()) == {1}  # three patients, three drivers, once each
+    assert len(mail.outbox) == 3  # the reminders by email too
+    kinds = Counter(Notification.objects.filter(channel="sms").values_list("kind", flat=True))
+    assert kinds == {"reminder_7d": 3, "driver_link": 3}
+
+
 def test_the_database_backend_queues_the_sends_and_a_worker_delivers_each_once(settings):
     settings.TASKS = DATABASE_BACKEND
     store(
