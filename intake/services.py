@@ -160,7 +160,6 @@ def date_of_birth_check(
 def _plan_lock_notices(link: IntakeLink, now: dt.datetime, site: str) -> tuple[int, ...]:
     """One email per coordinator with an address (the outbox keeps one row per recipient)."""
     case = link.case
-    coordinators = staff_recipients(COORDINATOR)
     context = {
         "case": case,
         "attempts": link.failed_attempts,
@@ -170,16 +169,18 @@ def _plan_lock_notices(link: IntakeLink, now: dt.datetime, site: str) -> tuple[i
     with translation.override("en"):  # staff pages and emails are in English
         subject = f"Intake link locked: case {case.reference}"
         body = render_to_string("intake/email/link_locked.txt", context)
+    return coordinators_notice_plan(case=case, kind=LINK_LOCKED, subject=subject, body=body, now=now)
+
+
+def coordinators_notice_plan(
+    *, case: Case, kind: str, subject: str, body: str, now: dt.datetime
+) -> tuple[int, ...]:
+    """One email per coordinator with an address, planned at `now` (the outbox keeps one row per
+    recipient); the ids of the rows planned, for `notifications_send_now`."""
     ids = []
-    for coordinator in coordinators:
+    for coordinator in staff_recipients(COORDINATOR):
         notification = notification_plan(
-            case=case,
-            kind=LINK_LOCKED,
-            recipient=coordinator.email,
-            subject=subject,
-            body_text=body,
-            planned_at=now,
-            language="en",
+            case=case, kind=kind, recipient=coordinator.email, subject=subject, body_text=body, planned_at=now
         )
         if notification is not None:
             ids.append(notification.pk)

@@ -4,9 +4,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from notifications.models import InboundSms, Notification, NotificationSettings, SmsOptOut
 
 
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    """The outbox: a record of what was sent, never edited or deleted by hand."""
+class _ReadOnly(admin.ModelAdmin):
+    """A record (of what was sent, or what patients texted): never added, edited or deleted by hand."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -16,6 +15,11 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(_ReadOnly):
+    """The outbox."""
 
     list_display = (
         "kind",
@@ -39,19 +43,6 @@ class NotificationSettingsAdmin(SimpleHistoryAdmin):
     """A single row: the clinic edits the reminder and digest times, never adds or deletes the row."""
 
     def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class _ReadOnly(admin.ModelAdmin):
-    """A record of what patients texted: never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -29,11 +29,9 @@ from checklists.selectors.catalogue import load_rule_config
 from checklists.services.access_log import access_log_record
 from checklists.services.case_page import DriverAnswerClosed, driver_answer
 from checklists.site import site_url
-from intake.services import notifications_send_now
+from intake.services import coordinators_notice_plan, notifications_send_now
 from intake.views.session import activate, language_for
 from notifications.reminder_plan import DRIVER_DECLINED_NOTICE
-from notifications.selectors import staff_recipients
-from notifications.services import notification_plan
 
 YES, NO = "yes", "no"
 
@@ -148,16 +146,7 @@ def _tell_coordinators(visit: DriverVisit, now: dt.datetime) -> None:
     with translation.override("en"), timezone.override(visit.tz):  # staff emails are in English
         subject = f"Driver can't drive: case {case.reference}"
         body = render_to_string("intake/email/driver_declined.txt", context)
-    planned = (
-        notification_plan(
-            case=case,
-            kind=DRIVER_DECLINED_NOTICE,
-            recipient=coordinator.email,
-            subject=subject,
-            body_text=body,
-            planned_at=now,
-            language="en",
-        )
-        for coordinator in staff_recipients("coordinator")
+    ids = coordinators_notice_plan(
+        case=case, kind=DRIVER_DECLINED_NOTICE, subject=subject, body=body, now=now
     )
-    notifications_send_now([n.pk for n in planned if n is not None])
+    notifications_send_now(ids)
