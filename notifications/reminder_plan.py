@@ -10,7 +10,7 @@ time is that local time on that local date, so a reminder stays at 10:00 across 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -377,7 +377,7 @@ class DigestEntry:
     case: CaseData
     start: dt.datetime
     flags: tuple[rules.Flag, ...]
-    no_email: bool  # the patient cannot be emailed: someone has to phone them
+    unreachable: bool  # no reminder reaches the patient (no email or texts they want): phone them
 
     @property
     def overdue(self) -> int:
@@ -399,29 +399,39 @@ class DigestGroup:
 
 
 def _entries(
-    rows: Iterable[tuple[CaseData, tuple[rules.Flag, ...]]], owner: str, config: RuleConfig
+    rows: Iterable[tuple[CaseData, tuple[rules.Flag, ...]]],
+    owner: str,
+    config: RuleConfig,
+    reached: Collection[str] | None,
 ) -> tuple[DigestEntry, ...]:
     entries = []
     for case, flags in rows:
         mine = tuple(flag for flag in flags if flag.owner == owner)
         timeline = rules.timeline_for(case, config)
         if mine and timeline is not None:
-            entries.append(DigestEntry(case, timeline.start, mine, no_email=not case.patient.email))
+            unreachable = case.reference not in reached if reached is not None else not case.patient.email
+            entries.append(DigestEntry(case, timeline.start, mine, unreachable=unreachable))
     return tuple(sorted(entries, key=lambda entry: (entry.start, entry.case.reference)))
 
 
 def coordinator_digest(
-    rows: Iterable[tuple[CaseData, tuple[rules.Flag, ...]]], config: RuleConfig
+    rows: Iterable[tuple[CaseData, tuple[rules.Flag, ...]]],
+    config: RuleConfig,
+    reached: Collection[str] | None = None,
 ) -> tuple[DigestGroup, ...]:
-    """Not-ready cases grouped by who must act (patient, coordinator, clinician); no empty groups."""
+    """Not-ready cases grouped by who must act (patient, coordinator, clinician); no empty groups.
+    `reached`: the references of cases whose patient some reminder reaches (None: those with an
+    email address)."""
     not_ready = [(case, flags) for case, flags in rows if not rules.is_ready(flags)]
-    groups = (DigestGroup(owner, _entries(not_ready, owner, config)) for owner in OWNERS)
+    groups = (DigestGroup(owner, _entries(not_ready, owner, config, reached)) for owner in OWNERS)
     return tuple(group for group in groups if group.entries)
 
 
 def clinician_digest(
-    rows: Iterable[tuple[CaseData, tuple[rules.Flag, ...]]], config: RuleConfig
+    rows: Iterable[tuple[CaseData, tuple[rules.Flag, ...]]],
+    config: RuleConfig,
+    reached: Collection[str] | None = None,
 ) -> tuple[DigestGroup, ...]:
     """Every open clinician-owned flag (blockers and warnings) of the upcoming cases."""
-    group = DigestGroup(rules.CLINICIAN, _entries(rows, rules.CLINICIAN, config))
+    group = DigestGroup(rules.CLINICIAN, _entries(rows, rules.CLINICIAN, config, reached))
     return (group,) if group.entries else ()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
 
 from checklists import rules
 from checklists.casedata import CaseData
 from checklists.catalog import RuleConfig
+from checklists.contact import message_routes
 from checklists.models import Appointment, Case, Driver, Intake
 from checklists.selectors.cases import case_queryset, cases_data_iter
 from notifications.models import Notification, NotificationSettings
@@ -110,3 +112,20 @@ def drivers_to_invite(*, now: dt.datetime, since: dt.datetime) -> list[Driver]:
         .select_related("case__patient", "case__appointment")
         .order_by("pk")
     )
+
+
+def reached_references(references: Sequence[str]) -> set[str]:
+    """Of these cases, those whose patient some reminder reaches: an address they want email at,
+    or a number they agreed to texts at (`checklists.contact`); one query."""
+    patients = Case.objects.filter(reference__in=references).values_list(
+        "reference",
+        "patient__email",
+        "patient__phone",
+        "patient__message_channel",
+        "patient__sms_confirmed_phone",
+    )
+    return {
+        reference
+        for reference, email, phone, channel, agreed in patients
+        if any(message_routes(email=email, phone=phone, channel=channel, sms_confirmed_phone=agreed)[:2])
+    }

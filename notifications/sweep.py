@@ -219,8 +219,8 @@ def digest_render(
 ) -> messages.Rendered | None:
     """Today's digest of `kind` (the same for every recipient), or None when it has nothing to say.
 
-    Five queries whatever the number of cases (the cases and what the engine reads), and for the
-    coordinator one more for the messages that may not have been sent.
+    Six queries whatever the number of cases (the cases and what the engine reads, how each patient
+    can be reached), and for the coordinator one more for the messages that may not have been sent.
     """
     tz = config.time_zone
     if kind == reminder_plan.DIGEST_COORDINATOR:
@@ -228,7 +228,9 @@ def digest_render(
     else:
         days, build = settings.clinician_digest_horizon_days, reminder_plan.clinician_digest
     until = reminder_plan.digest_until(now, days, tz)
-    groups = build(selectors.upcoming_evaluated(now=now, until=until, config=config), config)
+    rows = selectors.upcoming_evaluated(now=now, until=until, config=config)
+    reached = selectors.reached_references([case.reference for case, _ in rows]) if rows else set()
+    groups = build(rows, config, reached)
     unknown = selectors.unknown_outcome_messages() if kind == reminder_plan.DIGEST_COORDINATOR else []
     if not groups and not unknown:
         return None

@@ -664,7 +664,7 @@ def test_the_coordinator_digest_groups_not_ready_cases_by_owner_and_marks_what_i
         body.split("== Clinician")[1],
     )
     assert "SOON" in patient and "WED" not in patient
-    assert "no email: call the patient on (555) 765-4321" in patient
+    assert "no email or texts: call the patient on (555) 765-4321" in patient
     assert "OVERDUE blocker: The patient has not submitted the intake form." in patient
     assert "SOON" in coordinator and "WED" in coordinator and "No valid INR result" in coordinator
     assert "WED" in clinician and "Eliquis 5mg (apixaban)" in clinician
@@ -722,9 +722,9 @@ def test_a_digest_takes_the_same_number_of_queries_for_one_or_many_cases(
     settings_ = ReminderSettings.defaults()
 
     # The cases with their patient, appointment, room, intake and driver; medicines, allergies,
-    # labs and sign-offs: five queries however many cases; and the messages that may not have
-    # been sent (one query).
-    with django_assert_num_queries(6):
+    # labs and sign-offs: five queries however many cases; how each patient can be reached (one
+    # query); and the messages that may not have been sent (one query).
+    with django_assert_num_queries(7):
         rendered = digest_render(
             "digest_coordinator", now=utc(2026, 11, 2, 12), config=new_york, settings=settings_
         )

@@ -221,18 +221,19 @@ def test_judging_queued_texts_costs_the_same_queries_for_one_or_many(
     from notifications.services import notification_plan
     from notifications.sweep import _cancel_stale
 
-    store(case_data())
-    case = Case.objects.get()
-    for i in range(count):
-        notification_plan(
-            case=case, kind="day_before", recipient=f"+1212555{i:04d}", subject="s", body_text="t",
-            planned_at=utc(2026, 11, 1, 20, 0), channel="sms",
-        )  # fmt: skip
+    with time_machine.travel(utc(2026, 10, 20), tick=False):  # the rows exist before the sweep
+        store(case_data())
+        case = Case.objects.get()
+        for i in range(count):
+            notification_plan(
+                case=case, kind="day_before", recipient=f"+1212555{i:04d}", subject="s", body_text="t",
+                planned_at=utc(2026, 11, 1, 20, 0), channel="sms",
+            )  # fmt: skip
 
     # The queued rows (with case and slot), the opted-out numbers, and one UPDATE cancelling them
     # all (the appointment has started).
     with django_assert_num_queries(3):
-        assert _cancel_stale(utc(2027, 1, 1), set(), set()) == count
+        assert _cancel_stale(utc(2026, 11, 3), set(), set()) == count
 
 
 def test_a_driver_whose_phone_takes_no_texts_gets_the_link_by_email_if_given(
@@ -250,3 +251,21 @@ def test_a_driver_whose_phone_takes_no_texts_gets_the_link_by_email_if_given(
     assert email.to == ["land.line@example.org"] and sms_outbox == []
     assert email.subject == "Ann L. asked you to drive them home after a procedure on Monday 2 November"
     assert f"/d/{token_for(driver)}/" in email.body
+
+
+def test_the_coordinator_digest_asks_to_phone_only_patients_no_reminder_reaches(new_york, django_user_model):
+    from notifications.sweep import digest_render
+    from tests.notifications.test_reminders import staff
+
+    staff(django_user_model, "coord.a", "coordinator")
+    store(case_data("E-1", email=None), case_data("S-1", start=START + dt.timedelta(hours=2), email=None))
+    Patient.objects.filter(cases__reference="S-1").update(
+        phone=MOBILE, message_channel="sms", sms_confirmed_phone=MOBILE
+    )
+
+    digest = digest_render(
+        "digest_coordinator", now=utc(2026, 11, 1, 12), config=new_york, settings=ReminderSettings.defaults()
+    )
+
+    assert "E-1  Lee-E-1, Ann  -- no email or texts: call the patient" in digest.text
+    assert "S-1  Lee-S-1, Ann\n" in digest.text  # texts reach her: nobody need phone
