@@ -705,3 +705,11 @@ def test_the_patient_may_give_their_drivers_email_for_the_link(patient, case):
     assert patient.post("/intake/driver/", driver | versions(case)).url == "/intake/instructions/"
 
     assert Driver.objects.get(case=case).email == "ada@example.org"
+
+
+def test_the_review_repeats_how_reminders_will_come(patient, case):
+    patient.post("/intake/about/", about_post(case, message_channel="both"))
+
+    page = patient.get("/intake/review/").content.decode()
+
+    assert "How should the clinic send you reminders?</dt><dd>Both text messages and email</dd>" in page
