@@ -16,7 +16,7 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from checklists.models import Case
+from checklists.models import Case, Patient
 from checklists.phones import phone_e164
 from notifications.models import InboundSms, Notification, SmsOptOut
 from notifications.reminder_plan import DAY_BEFORE
@@ -133,11 +133,28 @@ def sms_receive(*, provider_id: str, from_phone: str, body: str, now: dt.datetim
         return InboundSms.objects.get(provider_id=provider_id)
     if meaning == Meaning.STOP:
         _opt_out(phone=phone, keyword=_plain(body).upper(), now=now)
+        _patients_agree(phone, agreed=False)
     elif meaning == Meaning.START:
         # A delete, so the history records when the number opted back in.
         for row in SmsOptOut.objects.filter(phone=phone):
             row.delete()
+        _patients_agree(phone, agreed=True)
     return reply
+
+
+def _patients_agree(phone: str, *, agreed: bool) -> None:
+    """STOP withdraws the agreement to texts on each patient record with this number, so their
+    reminders go by email where they can and the dashboard says to phone them where not; START
+    gives it back to those who chose texts. Saved one by one: the history shows who texted what."""
+    if agreed:
+        patients = Patient.objects.filter(
+            phone=phone, message_channel__in=(Patient.MessageChannel.SMS, Patient.MessageChannel.BOTH)
+        ).exclude(sms_confirmed_phone=phone)
+    else:
+        patients = Patient.objects.filter(sms_confirmed_phone=phone)
+    for patient in patients:
+        patient.sms_confirmed_phone = phone if agreed else ""
+        patient.save(update_fields=["sms_confirmed_phone", "updated_at"])
 
 
 def _opt_out(*, phone: str, keyword: str, now: dt.datetime) -> None:

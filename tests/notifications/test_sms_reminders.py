@@ -269,3 +269,21 @@ def test_the_coordinator_digest_asks_to_phone_only_patients_no_reminder_reaches(
 
     assert "E-1  Lee-E-1, Ann  -- no email or texts: call the patient" in digest.text
     assert "S-1  Lee-S-1, Ann\n" in digest.text  # texts reach her: nobody need phone
+
+
+def test_stop_withdraws_the_patients_agreement_so_reminders_go_by_email_and_start_gives_it_back(
+    new_york, sms_outbox, mailoutbox
+):
+    from notifications.inbound import sms_receive
+
+    store(case_data())
+    texts_agreed()
+    sms_receive(provider_id="SM-stop", from_phone=MOBILE, body="Stop", now=utc(2026, 10, 25, 12))
+    assert Patient.objects.get().sms_confirmed_phone == ""
+
+    sweep_at(utc(2026, 10, 26, 14, 0))  # the 7-day reminder
+
+    assert sms_outbox == [] and [m.to for m in mailoutbox] == [["ann@example.org"]]
+    sms_receive(provider_id="SM-start", from_phone=MOBILE, body="START", now=utc(2026, 10, 27, 12))
+    assert Patient.objects.get().sms_confirmed_phone == MOBILE
+    assert Patient.history.filter(sms_confirmed_phone="").exists()  # the withdrawal is in the history
