@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "notifications",
     "intake",
     "accounts",
+    "fhir_r4",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
+    path("", include("fhir_r4.urls")),
     path("", include("notifications.urls")),
     path("", include("checklists.urls")),
 ]

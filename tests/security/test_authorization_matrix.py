@@ -52,6 +52,7 @@ MATRIX: dict[str, Row] = {
     "intake:driver_link": ((404, 404),) * 5,  # a driver's own link: this one names no driver
     "notifications:sms_status": ((405, 403),) * 5,  # the SMS provider's signed reports only
     "notifications:driver_ready": STAFF_ACTION,
+    "fhir:bundle": STAFF_READ,
     "notifications:sms_inbound": ((405, 403),) * 5,  # the SMS provider's signed texts only
     "notifications:reply_handled": STAFF_ACTION,  # no such text on the case: back with a message
     "intake:done": ((302, 302), (302, 405), (302, 302), (302, 302), (302, 302)),  # not submitted yet

@@ -1,0 +1,11 @@
+"""FHIR URLs (namespace `fhir`); URLs and names are contracts."""
+
+from django.urls import path
+
+from fhir_r4 import views
+
+app_name = "fhir"
+
+urlpatterns = [
+    path("fhir/Bundle/<uuid:case_uuid>", views.bundle, name="bundle"),
+]

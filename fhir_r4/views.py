@@ -1,0 +1,29 @@
+"""`GET /fhir/Bundle/<case uuid>`: one case as a FHIR R4 Bundle, for signed-in staff.
+
+Logged as a view of the case by the access-log middleware (the URL names the case), like every
+staff page. API tokens for other systems come later (issue 14).
+"""
+
+from __future__ import annotations
+
+import json
+from uuid import UUID
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from checklists.selectors.catalogue import load_rule_config
+from checklists.views.common import staff_required
+from fhir_r4.selectors import bundles, cases_by_uuid
+
+FHIR_JSON = "application/fhir+json"
+
+
+@require_GET
+@staff_required
+def bundle(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
+    found = next(bundles(cases_by_uuid([case_uuid]), config=load_rule_config(), now=timezone.now()), None)
+    if found is None:
+        raise Http404("No such case")
+    return HttpResponse(json.dumps(found, ensure_ascii=False), content_type=f"{FHIR_JSON}; charset=utf-8")

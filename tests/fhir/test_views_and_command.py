@@ -1,0 +1,87 @@
+"""A case as a FHIR Bundle over HTTP (staff) and from `manage.py export_fhir`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from checklists.models import AccessLog, Case
+from checklists.services.imports import cases_import
+from tests.factories import SignedInClient, full_case
+
+pytestmark = pytest.mark.django_db
+START = dt.datetime(2026, 12, 7, 14, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def stored(config) -> list[Case]:
+    cases_import(
+        cases=[full_case(f"F-{i}", START + dt.timedelta(hours=2 * i)) for i in range(3)], config=config
+    )
+    return list(Case.objects.order_by("reference"))
+
+
+def test_staff_get_a_valid_bundle_and_the_view_is_logged(stored, coordinator):
+    client = SignedInClient()
+    client.force_login(coordinator)
+    case = stored[0]
+
+    response = client.get(f"/fhir/Bundle/{case.uuid}")
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/fhir+json")
+    bundle = Bundle.model_validate(json.loads(response.content))
+    kinds = {entry.resource.get_resource_type() for entry in bundle.entry}
+    assert {"Patient", "Appointment", "Location", "MedicationStatement", "AllergyIntolerance"} <= kinds
+    assert {"Observation", "Flag", "Task"} <= kinds
+    assert AccessLog.objects.filter(case=case, action="fhir.bundle", user=coordinator).count() == 1
+
+
+def test_nobody_signed_out_gets_a_bundle(stored, client):
+    response = client.get(f"/fhir/Bundle/{stored[0].uuid}")
+
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not AccessLog.objects.exists()
+
+
+def test_export_fhir_prints_one_valid_bundle_per_line(stored, run_command):
+    result = run_command("export_fhir", "--reference", "F-2", "F-0")
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    patients = [
+        next(
+            e.resource
+            for e in Bundle.model_validate(json.loads(line)).entry
+            if e.resource.get_resource_type() == "Patient"
+        )
+        for line in lines
+    ]
+    assert [p.name[0].family for p in patients] == ["Lee-F-0", "Lee-F-2"]
+
+
+def test_an_unknown_reference_is_one_line_on_stderr_and_nothing_on_stdout(stored, run_command):
+    result = run_command("export_fhir", "--reference", "F-0", "NOPE")
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "--reference: no case NOPE\n"
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_exporting_one_case_or_fifty_costs_the_same_queries(
+    config, run_command, django_assert_num_queries, count
+):
+    cases_import(
+        cases=[full_case(f"Q-{i:03d}", START + dt.timedelta(hours=2 * i)) for i in range(count)],
+        config=config,
+    )
+
+    # The rule data (cached after this first read: 4), the references asked for (none), the cases'
+    # uuids, the case rows, and four per chunk of cases (medicines, allergies, labs, sign-offs).
+    with django_assert_num_queries(10):
+        result = run_command("export_fhir")
+
+    assert len(result.stdout.splitlines()) == count
