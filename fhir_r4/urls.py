@@ -8,4 +8,6 @@ app_name = "fhir"
 
 urlpatterns = [
     path("fhir/Bundle/<uuid:case_uuid>", views.bundle, name="bundle"),
+    path("fhir/Questionnaire/prepdesk-intake", views.questionnaire, name="questionnaire"),
+    path("fhir/metadata", views.metadata, name="metadata"),
 ]

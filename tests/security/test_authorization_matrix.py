@@ -53,6 +53,8 @@ MATRIX: dict[str, Row] = {
     "notifications:sms_status": ((405, 403),) * 5,  # the SMS provider's signed reports only
     "notifications:driver_ready": STAFF_ACTION,
     "fhir:bundle": STAFF_READ,
+    "fhir:questionnaire": ((200, 405),) * 5,  # the intake's questions: no patient data
+    "fhir:metadata": ((200, 405),) * 5,
     "notifications:sms_inbound": ((405, 403),) * 5,  # the SMS provider's signed texts only
     "notifications:reply_handled": STAFF_ACTION,  # no such text on the case: back with a message
     "intake:done": ((302, 302), (302, 405), (302, 302), (302, 302), (302, 302)),  # not submitted yet
