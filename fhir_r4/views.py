@@ -1,7 +1,9 @@
-"""`GET /fhir/Bundle/<case uuid>`: one case as a FHIR R4 Bundle, for signed-in staff.
+"""`GET /fhir/Bundle/<case uuid>`: one case as a FHIR R4 Bundle, for signed-in staff and for
+systems with an API token (`fhir_r4/auth.py`); the intake's Questionnaire and the
+CapabilityStatement, open to all (no patient data).
 
-Logged as a view of the case by the access-log middleware (the URL names the case), like every
-staff page. API tokens for other systems come later (issue 14).
+A read is logged like every view of the case: by the access-log middleware for staff, by
+`fhir_access` for a token (naming it).
 """
 
 from __future__ import annotations
@@ -15,16 +17,14 @@ from django.views.decorators.http import require_GET
 
 from checklists.selectors.catalogue import load_rule_config
 from checklists.site import absolute
-from checklists.views.common import staff_required
+from fhir_r4.auth import FHIR_JSON, fhir_access
 from fhir_r4.capability import capability_statement
 from fhir_r4.questionnaire import questionnaire as intake_questionnaire
 from fhir_r4.selectors import bundles, cases_by_uuid
 
-FHIR_JSON = "application/fhir+json"
-
 
 @require_GET
-@staff_required
+@fhir_access("read")
 def bundle(request: HttpRequest, case_uuid: UUID) -> HttpResponse:
     found = next(bundles(cases_by_uuid([case_uuid]), config=load_rule_config(), now=timezone.now()), None)
     if found is None:

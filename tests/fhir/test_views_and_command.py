@@ -42,8 +42,25 @@ def test_staff_get_a_valid_bundle_and_the_view_is_logged(stored, coordinator):
 def test_nobody_signed_out_gets_a_bundle(stored, client):
     response = client.get(f"/fhir/Bundle/{stored[0].uuid}")
 
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 401 and json.loads(response.content)["resourceType"] == "OperationOutcome"
     assert not AccessLog.objects.exists()
+
+
+def test_a_system_reads_a_bundle_with_its_token_and_the_read_is_logged_naming_it(stored, coordinator):
+    from django.test import Client
+    from django.utils import timezone
+
+    from fhir_r4.auth import token_create
+
+    _, token = token_create(name="Epic interface", scope="read", user=coordinator, now=timezone.now())
+    case = stored[1]
+
+    response = Client().get(f"/fhir/Bundle/{case.uuid}", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 200
+    Bundle.model_validate(json.loads(response.content))
+    [entry] = AccessLog.objects.all()
+    assert (entry.case, entry.user) == (case, None) and "Epic interface" in entry.action
 
 
 def test_export_fhir_prints_one_valid_bundle_per_line(stored, run_command):

@@ -52,7 +52,7 @@ MATRIX: dict[str, Row] = {
     "intake:driver_link": ((404, 404),) * 5,  # a driver's own link: this one names no driver
     "notifications:sms_status": ((405, 403),) * 5,  # the SMS provider's signed reports only
     "notifications:driver_ready": STAFF_ACTION,
-    "fhir:bundle": STAFF_READ,
+    "fhir:bundle": ((401, 405), (401, 405), (200, 405), (200, 405), (200, 405)),  # an API: 401, no login page
     "fhir:questionnaire": ((200, 405),) * 5,  # the intake's questions: no patient data
     "fhir:metadata": ((200, 405),) * 5,
     "notifications:sms_inbound": ((405, 403),) * 5,  # the SMS provider's signed texts only
