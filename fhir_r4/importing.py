@@ -1,0 +1,433 @@
+"""A FHIR R4 Bundle (an EHR referral, or our own export) read back into a case: pure, no ORM.
+
+The Bundle is checked with the R4B models of `fhir.resources` first, then mapped onto the JSON
+case format and parsed by `checklists.casefile`, so a Bundle is held to exactly the rules a case
+file is (phones, dates, lengths, the appointment window). Every error is a `CaseFileError` naming
+the FHIR element, e.g. `entry[3].resource.effectiveDateTime: required`.
+
+Nothing is invented: what the Bundle does not say is either the case format's own default
+(procedure kind, anaesthesia, contrast) or an error. The vertebral levels and the case reference
+are not in the export's Bundle in a machine-readable form, so they are given by the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pydantic
+from fhir.resources.R4B.bundle import Bundle
+
+from checklists.casedata import ALLERGY_CATEGORY_LABELS, ALLERGY_SEVERITIES, CaseData
+from checklists.casefile import CaseFileError, parse_case_document
+from checklists.catalog import RuleConfig
+from fhir_r4 import codes
+
+Resource = dict[str, Any]
+
+READ = ("Patient", "Appointment", "Location", "MedicationStatement", "AllergyIntolerance", "Observation")
+# The export writes the readiness flags as Flag and Task; they are worked out afresh from the case,
+# never input, so an import skips them.
+COMPUTED = ("Flag", "Task")
+
+# The export's tables, reversed (fhir_r4.codes and checklists.casedata).
+_ALLERGY_BY_CODE = {(c.system, c.code): category for category, c in codes.ALLERGY_CODES.items()}
+_ALLERGY_BY_LABEL = {label: category for category, label in ALLERGY_CATEGORY_LABELS.items()}
+_LAB_BY_LOINC = {lab.loinc.code: test for test, lab in codes.LABS.items()}
+# The export writes criticality "high" for a severe allergy; "low" is mild or moderate, which
+# cannot be told apart, so it stays "unknown" unless a reaction says its severity.
+_SEVERITY_BY_CRITICALITY = {"high": "severe"}
+_REFERENCE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_NOT_DATA = ("entered-in-error",)
+
+
+def bundle_to_case(
+    doc: Any,
+    *,
+    reference: str | None,
+    levels: Sequence[str] | None,
+    as_of: dt.datetime,
+    config: RuleConfig,
+    phone_region: str = "US",
+) -> CaseData:
+    """The case a Bundle describes, validated as the case format validates a case file.
+
+    `reference` (else a usable `Bundle.identifier`) names the case; `levels` are the vertebral
+    levels. `as_of` is "now" for the date checks (a birth date in the past, a lab not in the future).
+    """
+    reader = _Reader(doc, reference=reference, levels=levels)
+    try:
+        (case,) = parse_case_document(
+            reader.case, as_of=as_of, time_zone=config.time_zone, phone_region=phone_region
+        )
+    except CaseFileError as error:
+        raise CaseFileError(reader.element(error.path), error.message) from error
+    return case
+
+
+def element_path(doc: Any, case_path: str, *, reference: str | None, levels: Sequence[str] | None) -> str:
+    """The FHIR element behind a case format path ("appointment.start" -> "entry[2].resource.start"),
+    for errors found later, such as an import's overlap refusal. `doc` must be a valid Bundle."""
+    return _Reader(doc, reference=reference, levels=levels).element(case_path)
+
+
+class _Reader:
+    """One Bundle mapped onto the case format (`case`), remembering where each field came from."""
+
+    def __init__(self, doc: Any, *, reference: str | None, levels: Sequence[str] | None) -> None:
+        _check_resource_types(doc)
+        _validate(doc)
+        self.where: dict[str, str] = {}  # case format path -> FHIR element path
+        self.by_type: dict[str, list[tuple[int, Resource]]] = {}
+        self.by_url: dict[str, tuple[int, Resource]] = {}
+        for i, entry in enumerate(doc.get("entry") or []):
+            resource = entry.get("resource")
+            if resource is None:
+                raise CaseFileError(f"entry[{i}].resource", "required")
+            if resource["resourceType"] in COMPUTED:
+                continue
+            self.by_type.setdefault(resource["resourceType"], []).append((i, resource))
+            if entry.get("fullUrl"):
+                self.by_url[entry["fullUrl"]] = (i, resource)
+            if resource.get("id"):
+                self.by_url[f"{resource['resourceType']}/{resource['id']}"] = (i, resource)
+
+        self.patient_index, patient = self.only("Patient", required=True)
+        case: dict[str, Any] = {
+            "reference": self.reference(doc, reference),
+            "patient": self.patient(patient),
+        }
+        appointment = self.appointment()
+        case["procedure"] = {"levels": self.levels(levels)}
+        self.where["procedure.levels"] = "levels"
+        if appointment is not None:
+            case["appointment"] = appointment
+        case["medications"] = [
+            self.medication(i, r, n) for n, (i, r) in enumerate(self.of("MedicationStatement"))
+        ]
+        case["allergies"] = [self.allergy(i, r, n) for n, (i, r) in enumerate(self.of("AllergyIntolerance"))]
+        case["labs"] = [self.lab(i, r, n) for n, (i, r) in enumerate(self.of("Observation"))]
+        self.case = case
+
+    def element(self, case_path: str) -> str:
+        """The FHIR path of a case format path: the longest mapped prefix, else the path itself."""
+        for key in sorted(self.where, key=len, reverse=True):
+            if case_path == key or case_path.startswith((key + ".", key + "[")):
+                return self.where[key] + case_path[len(key) :]
+        return case_path
+
+    # Finding resources ------------------------------------------------------------------------
+
+    def of(self, kind: str) -> list[tuple[int, Resource]]:
+        return self.by_type.get(kind, [])
+
+    def only(self, kind: str, *, required: bool = False) -> tuple[int, Resource]:
+        found = self.of(kind)
+        if not found and required:
+            raise CaseFileError("entry", f"a {kind} is required")
+        if len(found) > 1:
+            raise CaseFileError(f"entry[{found[1][0]}].resource", f"only one {kind} per Bundle")
+        return found[0] if found else (-1, {})
+
+    def about_the_patient(self, index: int, resource: Resource, element: str) -> None:
+        """A resource about someone else must not land in this patient's case."""
+        target = (resource.get(element) or {}).get("reference")
+        if target is not None and self.by_url.get(target, (None,))[0] != self.patient_index:
+            raise CaseFileError(
+                f"entry[{index}].resource.{element}.reference",
+                f"must refer to the Patient (entry[{self.patient_index}])",
+            )
+
+    # The case ---------------------------------------------------------------------------------
+
+    def reference(self, doc: Resource, given: str | None) -> str:
+        if given is not None:
+            self.where["reference"] = "reference"
+            return given
+        identifier = doc.get("identifier") or {}
+        value = identifier.get("value") or ""
+        # The export's identifier is the case uuid as a URI, an id rather than a case reference.
+        if identifier.get("system") != "urn:ietf:rfc:3986" and _REFERENCE.fullmatch(value):
+            self.where["reference"] = "identifier.value"
+            return value
+        raise CaseFileError("reference", "required (give --reference)")
+
+    def levels(self, levels: Sequence[str] | None) -> list[str]:
+        if levels:
+            return list(levels)
+        # The export names the levels only in Appointment.description, as words for people.
+        index, _ = self.only("Appointment")
+        if index >= 0:
+            raise CaseFileError(
+                f"entry[{index}].resource.extension", "vertebral levels required (give --levels)"
+            )
+        raise CaseFileError("levels", "required (give --levels)")
+
+    def patient(self, resource: Resource) -> dict[str, Any]:
+        at = f"entry[{self.patient_index}].resource"
+        names = resource.get("name") or []
+        if not names:
+            raise CaseFileError(f"{at}.name", "required")
+        n = next((k for k, name in enumerate(names) if name.get("use") == "official"), 0)
+        name = names[n]
+        if not name.get("family"):
+            raise CaseFileError(f"{at}.name[{n}].family", "required")
+        if not name.get("given"):
+            raise CaseFileError(f"{at}.name[{n}].given", "required")
+        if not resource.get("birthDate"):
+            raise CaseFileError(f"{at}.birthDate", "required")
+        patient: dict[str, Any] = {
+            "first_name": " ".join(name["given"]),
+            "last_name": name["family"],
+            "date_of_birth": resource["birthDate"],
+        }
+        self.where.update(
+            {
+                "patient.first_name": f"{at}.name[{n}].given",
+                "patient.last_name": f"{at}.name[{n}].family",
+                "patient.date_of_birth": f"{at}.birthDate",
+                "patient.sex": f"{at}.gender",
+            }
+        )
+        if resource.get("gender"):
+            patient["sex"] = resource["gender"]
+        for k, telecom in enumerate(resource.get("telecom") or []):
+            key = {"phone": "phone", "email": "email"}.get(telecom.get("system", ""))
+            if key and key not in patient and telecom.get("value"):
+                patient[key] = telecom["value"]  # the case format's phone rule reads it below
+                self.where[f"patient.{key}"] = f"{at}.telecom[{k}].value"
+        communication = resource.get("communication") or []
+        if communication:
+            k = next((j for j, c in enumerate(communication) if c.get("preferred")), 0)
+            codings = communication[k]["language"].get("coding") or []
+            if not codings or not codings[0].get("code"):
+                raise CaseFileError(f"{at}.communication[{k}].language.coding", "required")
+            # BCP 47: "es-MX" is Spanish.
+            patient["language"] = codings[0]["code"].split("-")[0].lower()
+            self.where["patient.language"] = f"{at}.communication[{k}].language.coding[0].code"
+        return patient
+
+    def appointment(self) -> dict[str, Any] | None:
+        index, resource = self.only("Appointment")
+        locations = self.of("Location")
+        if index < 0:
+            if locations:
+                raise CaseFileError(
+                    f"entry[{locations[0][0]}].resource", "a Location must be the Appointment's room"
+                )
+            return None
+        at = f"entry[{index}].resource"
+        if resource.get("status") in ("cancelled", "noshow", *_NOT_DATA):
+            raise CaseFileError(f"{at}.status", f'"{resource["status"]}" is not a booking')
+        if not resource.get("start"):
+            raise CaseFileError(f"{at}.start", "required")
+        room: tuple[int, Resource] | None = None
+        for participant in resource.get("participant") or []:
+            found = self.by_url.get((participant.get("actor") or {}).get("reference", ""))
+            if found is not None and found[1]["resourceType"] == "Location":
+                room = found
+                break
+        if room is None:
+            raise CaseFileError(f"{at}.participant", "a Location (the room) is required")
+        for other, _ in locations:
+            if other != room[0]:
+                raise CaseFileError(f"entry[{other}].resource", "a Location must be the Appointment's room")
+        if not room[1].get("name"):
+            raise CaseFileError(f"entry[{room[0]}].resource.name", "required")
+        # `end` is not read: it follows from the start and the number of levels.
+        self.where["appointment.start"] = f"{at}.start"
+        self.where["appointment.room"] = f"entry[{room[0]}].resource.name"
+        return {"start": resource["start"], "room": room[1]["name"]}
+
+    def medication(self, index: int, resource: Resource, n: int) -> dict[str, Any]:
+        at = f"entry[{index}].resource"
+        if resource.get("status") in _NOT_DATA:
+            raise CaseFileError(f"{at}.status", "entered-in-error is not a medicine")
+        self.about_the_patient(index, resource, "subject")
+        concept = resource.get("medicationCodeableConcept")
+        if concept is None:
+            raise CaseFileError(f"{at}.medicationCodeableConcept", "required")
+        # The text as written, else the first coding's display: codes are not trusted to name the
+        # drug; the name goes through the catalogue matcher like anything typed.
+        name, name_at = concept.get("text"), f"{at}.medicationCodeableConcept.text"
+        codings = concept.get("coding") or []
+        if not name and codings:
+            name, name_at = codings[0].get("display"), f"{at}.medicationCodeableConcept.coding[0].display"
+        if not name:
+            raise CaseFileError(f"{at}.medicationCodeableConcept.text", "required")
+        line: dict[str, Any] = {"name": name}
+        self.where[f"medications[{n}].name"] = name_at
+        # The export writes dose and frequency as one text ("5 mg twice a day"); it comes back as
+        # the dose, which exports the same text.
+        texts = []
+        for k, dosage in enumerate(resource.get("dosage") or []):
+            if not dosage.get("text"):
+                raise CaseFileError(f"{at}.dosage[{k}].text", "required")
+            texts.append(dosage["text"])
+        if texts:
+            line["dose"] = "; ".join(texts)
+            self.where[f"medications[{n}].dose"] = f"{at}.dosage"
+        self.where[f"medications[{n}]"] = at
+        return line
+
+    def allergy(self, index: int, resource: Resource, n: int) -> dict[str, Any]:
+        at = f"entry[{index}].resource"
+        verification = _code(resource.get("verificationStatus"))
+        if verification in ("refuted", *_NOT_DATA):
+            raise CaseFileError(f"{at}.verificationStatus", f'"{verification}" is not an allergy')
+        clinical = _code(resource.get("clinicalStatus"))
+        if clinical not in (None, "active"):
+            raise CaseFileError(f"{at}.clinicalStatus", "must be active")
+        self.about_the_patient(index, resource, "patient")
+        code = resource.get("code") or {}
+        text = (code.get("text") or "").strip()
+        coded = next(
+            (
+                _ALLERGY_BY_CODE[key]
+                for c in code.get("coding") or []
+                if (key := (c.get("system"), c.get("code"))) in _ALLERGY_BY_CODE
+            ),
+            None,
+        )
+        label, colon, rest = text.partition(": ")
+        labelled = _ALLERGY_BY_LABEL.get(label if colon else text)
+        category = coded or labelled or "other"
+        if labelled == category:  # the export's "Iodinated contrast: iohexol", or the bare label
+            substance = rest if colon else None
+        else:  # text the export did not write: what it names is the substance, kept as written
+            substance = text or next(
+                (c.get("display") for c in code.get("coding") or [] if c.get("display")), None
+            )
+        if category == "other" and not substance and labelled is None:
+            raise CaseFileError(f"{at}.code.text", "required")
+        allergy: dict[str, Any] = {"category": category, "substance": substance}
+        reactions = resource.get("reaction") or []
+        manifestations = [
+            m.get("text") or next((c.get("display") for c in m.get("coding") or [] if c.get("display")), "")
+            for r in reactions
+            for m in r.get("manifestation") or []
+        ]
+        if any(manifestations):
+            allergy["reaction"] = ", ".join(m for m in manifestations if m)
+        severities = [r["severity"] for r in reactions if r.get("severity")]
+        if severities:  # the most severe reaction
+            allergy["severity"] = max(severities, key=ALLERGY_SEVERITIES.index)
+        else:
+            allergy["severity"] = _SEVERITY_BY_CRITICALITY.get(resource.get("criticality") or "", "unknown")
+        self.where.update(
+            {
+                f"allergies[{n}].category": f"{at}.code",
+                f"allergies[{n}].substance": f"{at}.code.text",
+                f"allergies[{n}].reaction": f"{at}.reaction",
+                f"allergies[{n}].severity": f"{at}.reaction",
+                f"allergies[{n}]": at,
+            }
+        )
+        return allergy
+
+    def lab(self, index: int, resource: Resource, n: int) -> dict[str, Any]:
+        at = f"entry[{index}].resource"
+        if resource.get("status") in ("cancelled", *_NOT_DATA):
+            raise CaseFileError(f"{at}.status", f'"{resource["status"]}" is not a result')
+        self.about_the_patient(index, resource, "subject")
+        test = next(
+            (
+                _LAB_BY_LOINC[c["code"]]
+                for c in resource["code"].get("coding") or []
+                if c.get("system") == codes.LOINC and c.get("code") in _LAB_BY_LOINC
+            ),
+            None,
+        )
+        if test is None:
+            known = ", ".join(_LAB_BY_LOINC)
+            raise CaseFileError(f"{at}.code", f"not a lab PrepDesk reads (LOINC {known})")
+        quantity = resource.get("valueQuantity")
+        if quantity is None:
+            raise CaseFileError(f"{at}.valueQuantity", "required")
+        if quantity.get("value") is None:
+            raise CaseFileError(f"{at}.valueQuantity.value", "required")
+        # A value in another unit would be read wrong: the UCUM code must be the one the case
+        # format's unit has.
+        unit = codes.LABS[test].ucum
+        if quantity.get("code") != unit or quantity.get("system", codes.UCUM) != codes.UCUM:
+            raise CaseFileError(f"{at}.valueQuantity.code", f'must be UCUM "{unit}"')
+        taken = resource.get("effectiveDateTime")
+        if not taken:
+            raise CaseFileError(f"{at}.effectiveDateTime", "required")
+        self.where.update(
+            {
+                f"labs[{n}].value": f"{at}.valueQuantity.value",
+                f"labs[{n}].taken_on": f"{at}.effectiveDateTime",
+                f"labs[{n}]": at,
+            }
+        )
+        # The day as written where it was taken ("2026-11-05T08:10:00-05:00" is 5 November).
+        return {"test": test, "value": quantity["value"], "taken_on": taken.split("T")[0]}
+
+
+# --- The Bundle as a whole -------------------------------------------------------------------------
+
+
+def _check_resource_types(doc: Any) -> None:
+    """A Bundle, holding only resources the import reads or skips (before the models, which fail on
+    an unknown resourceType with no useful message)."""
+    if not isinstance(doc, dict) or doc.get("resourceType") != "Bundle":
+        raise CaseFileError("", "must be a FHIR Bundle")
+    entries = doc.get("entry")
+    if not isinstance(entries, list):
+        return  # the models say what is wrong
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            continue
+        kind = resource.get("resourceType")
+        if kind is None:
+            raise CaseFileError(f"entry[{i}].resource.resourceType", "required")
+        if kind not in READ and kind not in COMPUTED:
+            raise CaseFileError(f"entry[{i}].resource.resourceType", f'unknown resourceType "{kind}"')
+
+
+def _validate(doc: dict[str, Any]) -> None:
+    try:
+        Bundle.model_validate(doc)
+    except pydantic.ValidationError as exc:
+        error = exc.errors()[0]
+        raise CaseFileError(_loc(error["loc"]), _message(error)) from None
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _message(error: Any) -> str:
+    kind, text = error["type"], error["msg"]
+    if "missing" in kind:
+        return "required"
+    plain = {
+        "extra_forbidden": "unknown element",
+        "string_type": "must be a string",
+        "list_type": "must be a list",
+        "dict_type": "must be an object",
+        "model_type": "must be an object",
+        "bool_type": "must be true or false",
+        "bool_parsing": "must be true or false",
+    }
+    if kind in plain:
+        return plain[kind]
+    if kind.startswith(("int_", "float_", "decimal_")) or "Decimal value" in text:
+        return "must be a number"
+    if kind.startswith("datetime_") or "DateTime value" in text or "Instant value" in text:
+        return "invalid date-time"
+    if kind.startswith("date_") or "Date value" in text:
+        return "invalid date"
+    return text.removeprefix("Value error, ").split(". ")[0].rstrip(".")
+
+
+def _code(concept: Any) -> str | None:
+    codings = (concept or {}).get("coding") or []
+    return codings[0].get("code") if codings else None
