@@ -22,6 +22,11 @@ READINESS_FLAG_SYSTEM = "https://prepdesk.example/fhir/CodeSystem/readiness-flag
 STRUCTURE_DEFINITION_BASE = "https://prepdesk.example/fhir/StructureDefinition/"
 SEVERITY_EXTENSION = STRUCTURE_DEFINITION_BASE + "readiness-flag-severity"
 OWNER_EXTENSION = STRUCTURE_DEFINITION_BASE + "readiness-flag-owner"
+# The procedure ordered (ServiceRequest): the case's reference, the anaesthesia plan and whether
+# contrast is planned, so a Bundle carries everything a case is made of.
+CASE_REFERENCE_SYSTEM = "https://prepdesk.example/fhir/NamingSystem/case-reference"
+ANESTHESIA_EXTENSION = STRUCTURE_DEFINITION_BASE + "procedure-anesthesia"
+CONTRAST_EXTENSION = STRUCTURE_DEFINITION_BASE + "procedure-contrast-planned"
 
 
 @dataclass(frozen=True)

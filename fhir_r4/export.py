@@ -57,7 +57,11 @@ def case_bundle(
         matched = _exact_matches(case.medications, config)
 
     patient_url = ids.url("patient")
-    entries: list[tuple[str, Resource]] = [(patient_url, _patient(case, ids.id("patient")))]
+    order_url = ids.url("procedure")
+    entries: list[tuple[str, Resource]] = [
+        (patient_url, _patient(case, ids.id("patient"))),
+        (order_url, _service_request(case, ids.id("procedure"), patient_url)),
+    ]
 
     timeline = timeline_for(case, config)
     if case.appointment is not None and timeline is not None:
@@ -70,6 +74,7 @@ def case_bundle(
                     "resourceType": "Appointment",
                     "id": ids.id("appointment"),
                     "status": "booked",
+                    "basedOn": [{"reference": order_url}],
                     "description": _procedure_text(case),
                     "start": _instant(timeline.start, tz),
                     "end": _instant(timeline.end, tz),
@@ -291,6 +296,26 @@ def _flag_code(flag: Flag) -> dict[str, Any]:
 
 def _coding(code: codes.Code) -> dict[str, str]:
     return {"system": code.system, "code": code.code, "display": code.display}
+
+
+def _service_request(case: CaseData, resource_id: str, patient_url: str) -> Resource:
+    """The procedure ordered: the case's reference, kind, vertebral levels (spinal order),
+    anaesthesia plan and whether contrast is planned."""
+    procedure = case.procedure
+    return {
+        "resourceType": "ServiceRequest",
+        "id": resource_id,
+        "identifier": [{"system": codes.CASE_REFERENCE_SYSTEM, "value": case.reference}],
+        "status": "active",
+        "intent": "order",
+        "code": {"text": procedure.kind},
+        "subject": {"reference": patient_url},
+        "bodySite": [{"text": level} for level in procedure.levels],
+        "extension": [
+            {"url": codes.ANESTHESIA_EXTENSION, "valueCode": procedure.anesthesia},
+            {"url": codes.CONTRAST_EXTENSION, "valueBoolean": procedure.contrast_planned},
+        ],
+    }
 
 
 def _procedure_text(case: CaseData) -> str:

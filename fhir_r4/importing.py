@@ -27,7 +27,15 @@ from fhir_r4 import codes
 
 Resource = dict[str, Any]
 
-READ = ("Patient", "Appointment", "Location", "MedicationStatement", "AllergyIntolerance", "Observation")
+READ = (
+    "Patient",
+    "ServiceRequest",
+    "Appointment",
+    "Location",
+    "MedicationStatement",
+    "AllergyIntolerance",
+    "Observation",
+)
 # The export writes the readiness flags as Flag and Task; they are worked out afresh from the case,
 # never input, so an import skips them.
 COMPUTED = ("Flag", "Task")
@@ -95,13 +103,13 @@ class _Reader:
                 self.by_url[f"{resource['resourceType']}/{resource['id']}"] = (i, resource)
 
         self.patient_index, patient = self.only("Patient", required=True)
+        self.order_index, self.order = self.only("ServiceRequest")
         case: dict[str, Any] = {
             "reference": self.reference(doc, reference),
             "patient": self.patient(patient),
         }
         appointment = self.appointment()
-        case["procedure"] = {"levels": self.levels(levels)}
-        self.where["procedure.levels"] = "levels"
+        case["procedure"] = {"levels": self.levels(levels), **self.procedure()}
         if appointment is not None:
             case["appointment"] = appointment
         case["medications"] = [
@@ -146,6 +154,10 @@ class _Reader:
         if given is not None:
             self.where["reference"] = "reference"
             return given
+        for n, identifier in enumerate(self.order.get("identifier") or []):
+            if identifier.get("system") == codes.CASE_REFERENCE_SYSTEM and identifier.get("value"):
+                self.where["reference"] = f"entry[{self.order_index}].resource.identifier[{n}].value"
+                return identifier["value"]
         identifier = doc.get("identifier") or {}
         value = identifier.get("value") or ""
         # The export's identifier is the case uuid as a URI, an id rather than a case reference.
@@ -156,7 +168,12 @@ class _Reader:
 
     def levels(self, levels: Sequence[str] | None) -> list[str]:
         if levels:
+            self.where["procedure.levels"] = "levels"
             return list(levels)
+        sites = self.order.get("bodySite") or []
+        if sites:
+            self.where["procedure.levels"] = f"entry[{self.order_index}].resource.bodySite"
+            return [site.get("text") for site in sites]
         # The export names the levels only in Appointment.description, as words for people.
         index, _ = self.only("Appointment")
         if index >= 0:
@@ -164,6 +181,25 @@ class _Reader:
                 f"entry[{index}].resource.extension", "vertebral levels required (give --levels)"
             )
         raise CaseFileError("levels", "required (give --levels)")
+
+    def procedure(self) -> dict[str, Any]:
+        """Kind, anaesthesia and contrast from the ServiceRequest the export writes (left out, the
+        case format's defaults apply)."""
+        if self.order_index < 0:
+            return {}
+        at = f"entry[{self.order_index}].resource"
+        found: dict[str, Any] = {}
+        if (self.order.get("code") or {}).get("text"):
+            found["kind"] = self.order["code"]["text"]
+            self.where["procedure.kind"] = f"{at}.code.text"
+        for n, extension in enumerate(self.order.get("extension") or []):
+            if extension.get("url") == codes.ANESTHESIA_EXTENSION:
+                found["anesthesia"] = extension.get("valueCode")
+                self.where["procedure.anesthesia"] = f"{at}.extension[{n}].valueCode"
+            elif extension.get("url") == codes.CONTRAST_EXTENSION:
+                found["contrast_planned"] = extension.get("valueBoolean")
+                self.where["procedure.contrast_planned"] = f"{at}.extension[{n}].valueBoolean"
+        return found
 
     def patient(self, resource: Resource) -> dict[str, Any]:
         at = f"entry[{self.patient_index}].resource"

@@ -167,8 +167,16 @@ def test_a_coded_medication_without_text_is_named_by_its_display(config):
     assert read(bundle, config).medications == (MedicationData("apixaban"),)
 
 
+def without(bundle: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The bundle without its resources of `kind` (an EHR's referral has no ServiceRequest of ours)."""
+    kept = [e for e in bundle["entry"] if e["resource"]["resourceType"] != kind]
+    for entry in kept:
+        entry["resource"].pop("basedOn", None)
+    return {**bundle, "entry": kept}
+
+
 def test_a_usable_bundle_identifier_is_the_reference(config):
-    bundle = export(exportable(), config)
+    bundle = without(export(exportable(), config), "ServiceRequest")
     bundle["identifier"] = {"system": "https://ehr.example/referral", "value": "REF-77"}
 
     assert read(bundle, config, reference=None).reference == "REF-77"
@@ -244,8 +252,8 @@ def test_a_lab_in_another_unit_is_refused(config):
     assert error_of(bundle, config) == f'entry[{n}].resource.valueQuantity.code: must be UCUM "10*9/L"'
 
 
-def test_the_reference_and_the_levels_must_be_given(config):
-    bundle = export(exportable(), config)
+def test_without_our_service_request_the_reference_and_the_levels_must_be_given(config):
+    bundle = without(export(exportable(), config), "ServiceRequest")
 
     assert error_of(bundle, config, reference=None) == "reference: required (give --reference)"
     n = index_of(bundle, "Appointment")
@@ -272,7 +280,7 @@ def test_export_import_into_an_empty_database_and_export_again_gives_the_same_bu
     path.write_text(first.stdout)
     empty_database()
 
-    result = run_command("import_fhir", str(path), "--reference", "VP-1", "--levels", "T12,L1")
+    result = run_command("import_fhir", str(path))  # the reference, kind and levels travel in the Bundle
 
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "Imported 1 case: created [VP-1], updated [].\n"
@@ -380,3 +388,17 @@ def test_one_reference_for_two_bundles_is_refused(config, run_command, tmp_path)
         2,
         f"--reference: give one per Bundle (2 in {path}, 1 given)\n",
     )
+
+
+def test_the_procedure_ordered_travels_in_the_bundle(config):
+    case = replace(
+        exportable(),
+        procedure=replace(
+            exportable().procedure, kind="kyphoplasty", anesthesia="general", contrast_planned=False
+        ),
+    )
+
+    read_back = read(export(case, config), config, reference=None, levels=None)
+
+    assert read_back.reference == case.reference
+    assert read_back.procedure == case.procedure
