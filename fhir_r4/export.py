@@ -29,6 +29,7 @@ from checklists.casedata import (
 from checklists.catalog import EXACT, RuleConfig
 from checklists.rules import PATIENT, Flag, timeline_for
 from fhir_r4 import codes
+from fhir_r4.questionnaire import questionnaire_response
 
 Resource = dict[str, Any]
 
@@ -99,6 +100,18 @@ def case_bundle(
     for i, lab in enumerate(case.labs):
         role = f"lab/{i}"
         entries.append((ids.url(role), _observation(lab, ids.id(role), patient_url)))
+    if case.intake is not None:
+        entries.append(
+            (
+                ids.url("intake"),
+                questionnaire_response(
+                    case.intake,
+                    resource_id=ids.id("intake"),
+                    patient_url=patient_url,
+                    authored=_instant(case.intake.submitted_at, tz),
+                ),
+            )
+        )
     for i, flag in enumerate(flags):
         # The index keeps two flags of one code (two medicines) apart; flags arrive sorted.
         flag_role, task_role = f"flag/{i}/{flag.code}", f"task/{i}/{flag.code}"

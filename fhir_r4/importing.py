@@ -24,6 +24,7 @@ from checklists.casedata import ALLERGY_CATEGORY_LABELS, ALLERGY_SEVERITIES, Cas
 from checklists.casefile import CaseFileError, parse_case_document
 from checklists.catalog import RuleConfig
 from fhir_r4 import codes
+from fhir_r4.questionnaire import QUESTIONNAIRE_URL, intake_answers
 
 Resource = dict[str, Any]
 
@@ -35,6 +36,7 @@ READ = (
     "MedicationStatement",
     "AllergyIntolerance",
     "Observation",
+    "QuestionnaireResponse",
 )
 # The export writes the readiness flags as Flag and Task; they are worked out afresh from the case,
 # never input, so an import skips them.
@@ -117,6 +119,9 @@ class _Reader:
         ]
         case["allergies"] = [self.allergy(i, r, n) for n, (i, r) in enumerate(self.of("AllergyIntolerance"))]
         case["labs"] = [self.lab(i, r, n) for n, (i, r) in enumerate(self.of("Observation"))]
+        intake = self.intake()
+        if intake is not None:
+            case["intake"] = intake
         self.case = case
 
     def element(self, case_path: str) -> str:
@@ -181,6 +186,23 @@ class _Reader:
                 f"entry[{index}].resource.extension", "vertebral levels required (give --levels)"
             )
         raise CaseFileError("levels", "required (give --levels)")
+
+    def intake(self) -> dict[str, Any] | None:
+        """A submitted intake from the QuestionnaireResponse answering our intake (`authored` is
+        when it was submitted; unanswered questions take the case format's defaults)."""
+        index, response = self.only("QuestionnaireResponse")
+        if index < 0:
+            return None
+        at = f"entry[{index}].resource"
+        if response.get("questionnaire") != QUESTIONNAIRE_URL:
+            raise CaseFileError(f"{at}.questionnaire", f"must be {QUESTIONNAIRE_URL}")
+        if not response.get("authored"):
+            raise CaseFileError(f"{at}.authored", "required (when the intake was submitted)")
+        self.about_the_patient(index, response, "subject")
+        self.where["intake"] = at
+        self.where["intake.submitted_at"] = f"{at}.authored"
+        answers = {name: value for name, value in intake_answers(response).items() if value is not None}
+        return {"submitted_at": response["authored"], **answers}
 
     def procedure(self) -> dict[str, Any]:
         """Kind, anaesthesia and contrast from the ServiceRequest the export writes (left out, the

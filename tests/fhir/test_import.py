@@ -290,8 +290,8 @@ def test_export_import_into_an_empty_database_and_export_again_gives_the_same_bu
 
 
 def test_what_fhir_does_not_carry_is_not_imported_and_the_rest_is_equal(config, run_command, tmp_path):
-    # Intake, driver and sign-offs are not in the Bundle: the import writes none, so the flags
-    # they clear come back open; every resource that is not a flag is the same.
+    # The intake travels (a QuestionnaireResponse); the driver and the sign-offs do not: the import
+    # writes none, so the flags they clear come back open; every resource but the flags is the same.
     case = full_case("VP-1", START)
     cases_import(cases=[replace(case, labs=exportable().labs)], config=config)
     first = run_command("export_fhir", "--reference", "VP-1").stdout
@@ -307,6 +307,7 @@ def test_what_fhir_does_not_carry_is_not_imported_and_the_rest_is_equal(config, 
 
     again = run_command("export_fhir", "--reference", "VP-1").stdout
     assert not_flags(again) == not_flags(first)
+    assert "QuestionnaireResponse" in {e["resource"]["resourceType"] for e in not_flags(again)}
     # The driver (named, not yet confirmed) is not in the Bundle: back without one.
     assert flag_codes(first) - flag_codes(again) == {"DRIVER_UNCONFIRMED"}
     assert flag_codes(again) - flag_codes(first) == {"DRIVER_MISSING"}
