@@ -130,15 +130,15 @@ def fhir_access(scope: str) -> Callable:
 
 def _session_refusal(request: HttpRequest) -> HttpResponse | None:
     if not request.user.is_authenticated:
-        return _outcome(
+        return outcome(
             401, "login", "Send an API token (Authorization: Bearer …) or sign in.", **_challenge()
         )
     if not is_staff_member(request.user):
-        return _outcome(403, "forbidden", "Staff only.")
+        return outcome(403, "forbidden", "Staff only.")
     check = CsrfViewMiddleware(lambda request: HttpResponse())
     check.process_request(request)
     if check.process_view(request, None, (), {}) is not None:
-        return _outcome(403, "forbidden", "CSRF check failed: reload the page and try again.")
+        return outcome(403, "forbidden", "CSRF check failed: reload the page and try again.")
     return None
 
 
@@ -150,12 +150,12 @@ def _token_request(request: HttpRequest, header: str, scope: str, view, args, kw
     token = token_for(header, now=now)
     if token is None:
         _count(failures)
-        return _outcome(401, "login", "Unknown or revoked API token.", **_challenge('error="invalid_token"'))
+        return outcome(401, "login", "Unknown or revoked API token.", **_challenge('error="invalid_token"'))
     used = _count(f"fhir:token-requests:{token.pk}:{_minute(now)}")
     if used > getattr(settings, "FHIR_TOKEN_RATE_PER_MINUTE", RATE_PER_MINUTE):
         return _throttled(now, "Too many requests with this API token.")
     if scope == ApiToken.Scope.READ_WRITE and token.scope != ApiToken.Scope.READ_WRITE:
-        return _outcome(403, "forbidden", "This API token may only read.")
+        return outcome(403, "forbidden", "This API token may only read.")
     # The token alone speaks for this request: a staff session cookie sent along lends it nothing
     # (and the access-log middleware, which logs signed-in staff, stays out of it).
     request.user = AnonymousUser()
@@ -194,7 +194,8 @@ def _case_read(request: HttpRequest, kwargs: dict) -> Case | None:
 # --- Answers and counters ------------------------------------------------------------------------
 
 
-def _outcome(status: int, code: str, diagnostics: str, **headers: str) -> HttpResponse:
+def outcome(status: int, code: str, diagnostics: str, **headers: str) -> HttpResponse:
+    """A FHIR OperationOutcome answer (one error issue)."""
     body = {
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
@@ -210,7 +211,7 @@ def _challenge(error: str = "") -> dict[str, str]:
 
 def _throttled(now: dt.datetime, diagnostics: str) -> HttpResponse:
     retry_after = WINDOW_SECONDS - int(now.timestamp()) % WINDOW_SECONDS
-    return _outcome(429, "throttled", diagnostics, **{"Retry-After": str(retry_after)})
+    return outcome(429, "throttled", diagnostics, **{"Retry-After": str(retry_after)})
 
 
 def _minute(now: dt.datetime) -> int:

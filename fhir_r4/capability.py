@@ -36,11 +36,15 @@ def capability_statement(*, base: str) -> dict[str, Any]:
                 "mode": "server",
                 "documentation": (
                     "One case per Bundle (type collection): GET Bundle/<case uuid> for staff and API "
-                    "tokens; open readiness flags as Flag and Task. Questionnaire/prepdesk-intake is "
-                    "the intake the QuestionnaireResponse answers."
+                    "tokens; open readiness flags as Flag and Task; POST Bundle makes a case from a "
+                    "referral. Questionnaire/prepdesk-intake is the intake the QuestionnaireResponse answers."
                 ),
                 "resource": [
-                    {"type": "Bundle", "interaction": [{"code": "read"}]},
+                    {
+                        "type": "Bundle",
+                        "interaction": [{"code": "read"}, {"code": "create"}],
+                        "documentation": "create: an EHR referral (API token, read-write) becomes a case.",
+                    },
                     {
                         "type": "Questionnaire",
                         "interaction": [{"code": "read"}],

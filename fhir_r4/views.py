@@ -11,14 +11,20 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from checklists.casefile import CaseFileError
+from checklists.models import Case
 from checklists.selectors.catalogue import load_rule_config
+from checklists.services.imports import CaseConflict, cases_import
 from checklists.site import absolute
-from fhir_r4.auth import FHIR_JSON, fhir_access
+from fhir_r4.auth import FHIR_JSON, fhir_access, outcome
 from fhir_r4.capability import capability_statement
+from fhir_r4.importing import bundle_to_case, element_path
 from fhir_r4.questionnaire import questionnaire as intake_questionnaire
 from fhir_r4.selectors import bundles, cases_by_uuid
 
@@ -48,3 +54,36 @@ def questionnaire(request: HttpRequest) -> HttpResponse:
 def metadata(request: HttpRequest) -> HttpResponse:
     """What this server supports (FHIR's `GET [base]/metadata`)."""
     return _fhir(capability_statement(base=absolute("/fhir", request)))
+
+
+@require_POST
+@fhir_access("read_write")
+def bundle_create(request: HttpRequest) -> HttpResponse:
+    """An EHR's referral: a Bundle becomes a case exactly as `import_fhir` makes it (the case
+    format's rules, overlap refusal); 201 with the case's Bundle, or 400/409 with an
+    OperationOutcome naming the element."""
+    config, now = load_rule_config(), timezone.now()
+    try:
+        doc = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return outcome(400, "structure", "The body is not JSON.")
+    try:
+        case = bundle_to_case(
+            doc,
+            reference=None,
+            levels=None,
+            as_of=now,
+            config=config,
+            phone_region=settings.CLINIC_PHONE_REGION,
+        )
+        cases_import(cases=[case], config=config)
+    except CaseFileError as error:
+        return outcome(400, "invalid", str(error))
+    except CaseConflict as conflict:
+        where = element_path(doc, conflict.field, reference=None, levels=None)
+        return outcome(409, "conflict", f"{where}: {conflict.message}")
+    stored = Case.objects.get(reference=case.reference)
+    request.case_shown = stored
+    response = _fhir(next(bundles(cases_by_uuid([stored.uuid]), config=config, now=now)), status=201)
+    response["Location"] = absolute(reverse("fhir:bundle", args=[stored.uuid]), request)
+    return response

@@ -102,3 +102,69 @@ def test_exporting_one_case_or_fifty_costs_the_same_queries(
         result = run_command("export_fhir")
 
     assert len(result.stdout.splitlines()) == count
+
+
+def _token(coordinator, scope: str) -> str:
+    from django.utils import timezone
+
+    from fhir_r4.auth import token_create
+
+    return token_create(name="EHR referrals", scope=scope, user=coordinator, now=timezone.now())[1]
+
+
+def test_an_ehr_posts_a_referral_bundle_and_a_case_is_made(stored, coordinator, config):
+    from django.test import Client
+
+    client = Client()
+    token = _token(coordinator, "read_write")
+    exported = json.loads(
+        client.get(f"/fhir/Bundle/{stored[0].uuid}", HTTP_AUTHORIZATION=f"Bearer {token}").content
+    )
+    order = next(
+        e["resource"] for e in exported["entry"] if e["resource"]["resourceType"] == "ServiceRequest"
+    )
+    order["identifier"][0]["value"] = "EHR-1"
+    appointment = next(
+        e["resource"] for e in exported["entry"] if e["resource"]["resourceType"] == "Appointment"
+    )
+    appointment["start"] = (START + dt.timedelta(days=3)).isoformat()
+    # full_case's labs are dated near the appointment, after "now": a referral carries none here.
+    exported["entry"] = [e for e in exported["entry"] if e["resource"]["resourceType"] != "Observation"]
+
+    created = client.post(
+        "/fhir/Bundle",
+        json.dumps(exported),
+        content_type="application/fhir+json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    assert created.status_code == 201, created.content
+    case = Case.objects.get(reference="EHR-1")
+    assert created["Location"].endswith(f"/fhir/Bundle/{case.uuid}")
+    Bundle.model_validate(json.loads(created.content))
+
+
+def test_a_bad_referral_is_refused_naming_the_element_and_a_read_token_may_not_post(stored, coordinator):
+    from django.test import Client
+
+    client = Client()
+    writer, reader = _token(coordinator, "read_write"), _token(coordinator, "read")
+    exported = json.loads(
+        client.get(f"/fhir/Bundle/{stored[0].uuid}", HTTP_AUTHORIZATION=f"Bearer {writer}").content
+    )
+    lab = next(i for i, e in enumerate(exported["entry"]) if e["resource"]["resourceType"] == "Observation")
+    del exported["entry"][lab]["resource"]["effectiveDateTime"]
+    body = json.dumps(exported)
+
+    refused = client.post(
+        "/fhir/Bundle", body, content_type="application/fhir+json", HTTP_AUTHORIZATION=f"Bearer {writer}"
+    )
+    forbidden = client.post(
+        "/fhir/Bundle", body, content_type="application/fhir+json", HTTP_AUTHORIZATION=f"Bearer {reader}"
+    )
+
+    assert refused.status_code == 400
+    issue = json.loads(refused.content)["issue"][0]
+    assert issue["diagnostics"] == f"entry[{lab}].resource.effectiveDateTime: required"
+    assert forbidden.status_code == 403
+    assert Case.objects.count() == 3

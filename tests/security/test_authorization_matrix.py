@@ -53,6 +53,8 @@ MATRIX: dict[str, Row] = {
     "notifications:sms_status": ((405, 403),) * 5,  # the SMS provider's signed reports only
     "notifications:driver_ready": STAFF_ACTION,
     "fhir:bundle": ((401, 405), (401, 405), (200, 405), (200, 405), (200, 405)),  # an API: 401, no login page
+    # An API: 401 rather than the login page; staff posting an empty Bundle get 400.
+    "fhir:bundle_create": ((405, 401), (405, 401), (405, 400), (405, 400), (405, 400)),
     "fhir:questionnaire": ((200, 405),) * 5,  # the intake's questions: no patient data
     "fhir:metadata": ((200, 405),) * 5,
     "notifications:sms_inbound": ((405, 403),) * 5,  # the SMS provider's signed texts only
