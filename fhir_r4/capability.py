@@ -10,6 +10,8 @@ from fhir_r4.questionnaire import QUESTIONNAIRE_URL
 # Resource types a case's Bundle carries (fhir_r4/export.py), each read as part of the Bundle.
 IN_BUNDLE = (
     "Patient",
+    "ServiceRequest",
+    "RelatedPerson",
     "Appointment",
     "Location",
     "MedicationStatement",

@@ -27,6 +27,11 @@ OWNER_EXTENSION = STRUCTURE_DEFINITION_BASE + "readiness-flag-owner"
 CASE_REFERENCE_SYSTEM = "https://prepdesk.example/fhir/NamingSystem/case-reference"
 ANESTHESIA_EXTENSION = STRUCTURE_DEFINITION_BASE + "procedure-anesthesia"
 CONTRAST_EXTENSION = STRUCTURE_DEFINITION_BASE + "procedure-contrast-planned"
+# The driver home (a RelatedPerson): marked as such, and whether they confirmed or declined.
+DRIVER_EXTENSION = STRUCTURE_DEFINITION_BASE + "driver-home"
+DRIVER_CONFIRMED_AT_EXTENSION = STRUCTURE_DEFINITION_BASE + "driver-confirmed-at"
+DRIVER_CONFIRMED_BY_EXTENSION = STRUCTURE_DEFINITION_BASE + "driver-confirmed-by"
+DRIVER_DECLINED_AT_EXTENSION = STRUCTURE_DEFINITION_BASE + "driver-declined-at"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from checklists.casedata import (
     FLAG_TITLES,
     AllergyData,
     CaseData,
+    DriverData,
     LabData,
     MedicationData,
 )
@@ -90,6 +91,8 @@ def case_bundle(
             )
         )
 
+    if case.driver is not None:
+        entries.append((ids.url("driver"), _driver(case.driver, ids.id("driver"), patient_url, tz)))
     for i, medication in enumerate(case.medications):
         role = f"medication/{i}"
         drugs = matched.get(medication.name, ())
@@ -153,6 +156,32 @@ def _patient(case: CaseData, resource_id: str) -> Resource:
     telecom += [{"system": "email", "value": p.email}] if p.email else []
     if telecom:
         resource["telecom"] = telecom
+    return resource
+
+
+def _driver(driver: DriverData, resource_id: str, patient_url: str, tz: ZoneInfo) -> Resource:
+    """The person who drives the patient home, and whether they (or staff) confirmed it."""
+    extension: list[dict[str, Any]] = [{"url": codes.DRIVER_EXTENSION, "valueBoolean": True}]
+    if driver.confirmed_at is not None:
+        extension.append(
+            {"url": codes.DRIVER_CONFIRMED_AT_EXTENSION, "valueDateTime": _instant(driver.confirmed_at, tz)}
+        )
+    if driver.confirmed_by:
+        extension.append({"url": codes.DRIVER_CONFIRMED_BY_EXTENSION, "valueString": driver.confirmed_by})
+    if driver.declined_at is not None:
+        extension.append(
+            {"url": codes.DRIVER_DECLINED_AT_EXTENSION, "valueDateTime": _instant(driver.declined_at, tz)}
+        )
+    resource: Resource = {
+        "resourceType": "RelatedPerson",
+        "id": resource_id,
+        "extension": extension,
+        "patient": {"reference": patient_url},
+        "name": [{"text": driver.name}],
+        "telecom": [{"system": "phone", "value": driver.phone}],
+    }
+    if driver.relationship:
+        resource["relationship"] = [{"text": driver.relationship}]
     return resource
 
 

@@ -37,6 +37,7 @@ READ = (
     "AllergyIntolerance",
     "Observation",
     "QuestionnaireResponse",
+    "RelatedPerson",
 )
 # The export writes the readiness flags as Flag and Task; they are worked out afresh from the case,
 # never input, so an import skips them.
@@ -122,6 +123,9 @@ class _Reader:
         intake = self.intake()
         if intake is not None:
             case["intake"] = intake
+        driver = self.driver()
+        if driver is not None:
+            case["driver"] = driver
         self.case = case
 
     def element(self, case_path: str) -> str:
@@ -203,6 +207,51 @@ class _Reader:
         self.where["intake.submitted_at"] = f"{at}.authored"
         answers = {name: value for name, value in intake_answers(response).items() if value is not None}
         return {"submitted_at": response["authored"], **answers}
+
+    def driver(self) -> dict[str, Any] | None:
+        """The driver home: the RelatedPerson marked as such (another related person is not read)."""
+        drivers = [
+            (i, r)
+            for i, r in self.of("RelatedPerson")
+            if any(
+                e.get("url") == codes.DRIVER_EXTENSION and e.get("valueBoolean")
+                for e in r.get("extension") or []
+            )
+        ]
+        if not drivers:
+            return None
+        if len(drivers) > 1:
+            raise CaseFileError(f"entry[{drivers[1][0]}].resource", "only one driver home per Bundle")
+        index, person = drivers[0]
+        at = f"entry[{index}].resource"
+        self.about_the_patient(index, person, "patient")
+        self.where["driver"] = at
+        found: dict[str, Any] = {}
+        names = person.get("name") or []
+        if names:
+            name = names[0]
+            found["name"] = (
+                name.get("text") or " ".join([*(name.get("given") or []), name.get("family") or ""]).strip()
+            )
+            self.where["driver.name"] = f"{at}.name[0]"
+        for k, telecom in enumerate(person.get("telecom") or []):
+            if telecom.get("system") == "phone" and telecom.get("value") and "phone" not in found:
+                found["phone"] = telecom["value"]
+                self.where["driver.phone"] = f"{at}.telecom[{k}].value"
+        relationships = person.get("relationship") or []
+        if relationships and relationships[0].get("text"):
+            found["relationship"] = relationships[0]["text"]
+        values = {
+            codes.DRIVER_CONFIRMED_AT_EXTENSION: ("confirmed_at", "valueDateTime"),
+            codes.DRIVER_CONFIRMED_BY_EXTENSION: ("confirmed_by", "valueString"),
+            codes.DRIVER_DECLINED_AT_EXTENSION: ("declined_at", "valueDateTime"),
+        }
+        for n, extension in enumerate(person.get("extension") or []):
+            if extension.get("url") in values:
+                field, kind = values[extension["url"]]
+                found[field] = extension.get(kind)
+                self.where[f"driver.{field}"] = f"{at}.extension[{n}].{kind}"
+        return found
 
     def procedure(self) -> dict[str, Any]:
         """Kind, anaesthesia and contrast from the ServiceRequest the export writes (left out, the

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from checklists.casedata import AllergyData, CaseData, LabData, MedicationData
+from checklists.casedata import AllergyData, CaseData, DriverData, LabData, MedicationData
 from checklists.casefile import CaseFileError
 from checklists.models import Case, Patient
 from checklists.rules import evaluate
@@ -33,7 +33,8 @@ AS_OF = TEST_CLOCK
 
 
 def exportable(reference: str = "VP-1", start: dt.datetime = START) -> CaseData:
-    """`full_case` as far as FHIR carries it: no intake, driver or sign-offs, labs already taken."""
+    """`full_case` without intake, driver or sign-offs (tests add what they need), an unknown
+    medicine, and labs already taken."""
     case = full_case(reference, start)
     return replace(
         case,
@@ -289,28 +290,23 @@ def test_export_import_into_an_empty_database_and_export_again_gives_the_same_bu
     assert same_ids(again.stdout) == same_ids(first.stdout)
 
 
-def test_what_fhir_does_not_carry_is_not_imported_and_the_rest_is_equal(config, run_command, tmp_path):
-    # The intake travels (a QuestionnaireResponse); the driver and the sign-offs do not: the import
-    # writes none, so the flags they clear come back open; every resource but the flags is the same.
-    case = full_case("VP-1", START)
-    cases_import(cases=[replace(case, labs=exportable().labs)], config=config)
+def test_a_case_with_intake_and_driver_round_trips_exactly(config, run_command, tmp_path):
+    # The intake travels as a QuestionnaireResponse and the driver as a RelatedPerson; staff
+    # sign-offs do not travel yet (a case here has none).
+    case = replace(full_case("VP-1", START), labs=exportable().labs, signoffs=())
+    cases_import(cases=[case], config=config)
     first = run_command("export_fhir", "--reference", "VP-1").stdout
     path = tmp_path / "bundle.json"
     path.write_text(first)
     empty_database()
 
-    assert run_command("import_fhir", str(path), "--reference", "VP-1", "--levels", "T12,L1").exit_code == 0
-
-    def not_flags(text: str) -> list[dict[str, Any]]:
-        entries = json.loads(same_ids(text))["entry"]
-        return [e for e in entries if e["resource"]["resourceType"] not in ("Flag", "Task")]
+    assert run_command("import_fhir", str(path)).exit_code == 0
 
     again = run_command("export_fhir", "--reference", "VP-1").stdout
-    assert not_flags(again) == not_flags(first)
-    assert "QuestionnaireResponse" in {e["resource"]["resourceType"] for e in not_flags(again)}
-    # The driver (named, not yet confirmed) is not in the Bundle: back without one.
-    assert flag_codes(first) - flag_codes(again) == {"DRIVER_UNCONFIRMED"}
-    assert flag_codes(again) - flag_codes(first) == {"DRIVER_MISSING"}
+    assert same_ids(again) == same_ids(first)
+    kinds = {e["resource"]["resourceType"] for e in json.loads(again)["entry"]}
+    assert {"QuestionnaireResponse", "RelatedPerson", "Flag", "Task"} <= kinds
+    assert "DRIVER_UNCONFIRMED" in flag_codes(again)
 
 
 def flag_codes(text: str) -> set[str]:
@@ -403,3 +399,18 @@ def test_the_procedure_ordered_travels_in_the_bundle(config):
 
     assert read_back.reference == case.reference
     assert read_back.procedure == case.procedure
+
+
+@pytest.mark.parametrize(
+    "driver",
+    [
+        DriverData(
+            "Bo Lee", "+15551234567", "son", confirmed_at=AS_OF - dt.timedelta(days=1), confirmed_by="driver"
+        ),
+        DriverData("Bo Lee", "+15551234567", declined_at=AS_OF - dt.timedelta(hours=3)),
+    ],
+)
+def test_the_driver_and_their_answer_travel_as_a_related_person(config, driver):
+    case = replace(exportable(), driver=driver)
+
+    assert read(export(case, config), config, reference=None, levels=None).driver == driver
