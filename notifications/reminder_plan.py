@@ -38,6 +38,11 @@ EMAIL, SMS = "email", "sms"
 OWNERS = (rules.PATIENT, rules.COORDINATOR, rules.CLINICIAN)
 
 
+def message_language(language: str) -> str:
+    """The language a patient's (or their driver's) message is written in: theirs if we have it."""
+    return language if language in LANGUAGES else "en"
+
+
 def reminder_kind(days: int) -> str:
     """'reminder_7d': the missing-items reminder `days` before the procedure day."""
     return f"{_REMINDER}{days}d"
@@ -220,7 +225,7 @@ def case_messages(
     base = {"case": case, "timeline": timeline, "flags": flags}
     messages: list[Message] = []
     contact = contact if contact is not None else Contact(email=case.patient.email)
-    language = case.patient.language if case.patient.language in LANGUAGES else "en"
+    language = message_language(case.patient.language)
 
     def to_patient(kind: str, planned: dt.datetime, template: str, context: Mapping[str, Any]) -> None:
         if contact.email:

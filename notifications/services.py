@@ -22,7 +22,7 @@ from checklists.selectors.catalogue import load_rule_config
 from notifications import messages, sms
 from notifications.inbound import sms_opted_out
 from notifications.models import Notification
-from notifications.reminder_plan import DAY_BEFORE, READY_FOR_PICKUP, kind_label
+from notifications.reminder_plan import DAY_BEFORE, READY_FOR_PICKUP, kind_label, message_language
 from notifications.sms.segments import segments as sms_segments
 
 logger = logging.getLogger(__name__)
@@ -319,7 +319,7 @@ def driver_ready_send(*, case: Case, now: dt.datetime, config: RuleConfig) -> No
     if problem:
         raise ValidationError(problem)
     driver, appointment = case.driver, case.appointment
-    language = case.patient.language if case.patient.language in ("en", "es") else "en"
+    language = message_language(case.patient.language)
     context = {"patient": case.patient, "location": appointment.room.location}
     body = messages.render_sms("ready_for_pickup", language, context, config.time_zone)
     notification = notification_plan(

@@ -183,7 +183,7 @@ def _plan_driver_links(
             channel = Notification.Channel.SMS if texts else Notification.Channel.EMAIL
             recipient = driver.phone if texts else driver.email
             due.add((case.pk, reminder_plan.DRIVER_LINK, planned_at, channel, recipient))
-            language = case.patient.language if case.patient.language in reminder_plan.LANGUAGES else "en"
+            language = reminder_plan.message_language(case.patient.language)
             context = {
                 "patient": case.patient,
                 "driver": driver,

@@ -23,6 +23,13 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_INVALID)
 
 
+def add_reference_argument(parser) -> None:
+    """`--reference R ...`: the export commands' choice of cases (default: every case not cancelled)."""
+    parser.add_argument(
+        "--reference", nargs="+", action="extend", default=[], metavar="R", help="Only these cases."
+    )
+
+
 def rule_config() -> RuleConfig:
     try:
         return load_rule_config()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from checklists.casefile import document_chunks
-from checklists.management.casefile_command import fail, rule_config
+from checklists.management.casefile_command import add_reference_argument, fail, rule_config
 from checklists.selectors.cases import cases_by_reference, cases_data_iter, missing_references
 
 # Cases read (with their lines) per round of queries: memory stays bounded by this, not by the
@@ -17,9 +17,7 @@ class Command(BaseCommand):
     help = "Print cases in the JSON case format (default: every case that is not cancelled)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--reference", nargs="+", action="extend", default=[], metavar="R", help="Only these cases."
-        )
+        add_reference_argument(parser)
 
     def handle(self, *args, reference: list[str], **options) -> None:
         config = rule_config()

@@ -8,7 +8,7 @@ import json
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from checklists.management.casefile_command import fail, rule_config
+from checklists.management.casefile_command import add_reference_argument, fail, rule_config
 from checklists.selectors.cases import cases_by_reference, missing_references
 from fhir_r4.selectors import bundles
 
@@ -17,9 +17,7 @@ class Command(BaseCommand):
     help = "Print cases as FHIR R4 Bundles, one per line (default: every case that is not cancelled)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--reference", nargs="+", action="extend", default=[], metavar="R", help="Only these cases."
-        )
+        add_reference_argument(parser)
 
     def handle(self, *args, reference: list[str], **options) -> None:
         config = rule_config()

@@ -7,13 +7,13 @@ first; if any is invalid nothing is written. Then the cases are imported as `imp
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from checklists.casedata import CaseData
 from checklists.casefile import CaseFileError
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         for option, given in (("--reference", reference), ("--levels", levels)):
             if given and len(given) != len(bundles):
                 fail(f"{option}: give one per Bundle ({len(bundles)} in {file}, {len(given)} given)")
-        now = dt.datetime.now(dt.UTC)
+        now = timezone.now()
         cases: list[CaseData] = []
         asked: list[tuple[str | None, list[str] | None]] = []
         for i, (where, doc) in enumerate(bundles):
