@@ -38,7 +38,8 @@ def capability_statement(*, base: str) -> dict[str, Any]:
                 "mode": "server",
                 "documentation": (
                     "One case per Bundle (type collection): GET Bundle/<case uuid> for staff and API "
-                    "tokens; open readiness flags as Flag and Task; POST Bundle makes a case from a "
+                    "tokens; open readiness flags as Flag and Task (requested), staff sign-offs as "
+                    "completed Tasks coded with the sign-off item; POST Bundle makes a case from a "
                     "referral. Questionnaire/prepdesk-intake is the intake the QuestionnaireResponse answers."
                 ),
                 "resource": [

@@ -32,6 +32,13 @@ DRIVER_EXTENSION = STRUCTURE_DEFINITION_BASE + "driver-home"
 DRIVER_CONFIRMED_AT_EXTENSION = STRUCTURE_DEFINITION_BASE + "driver-confirmed-at"
 DRIVER_CONFIRMED_BY_EXTENSION = STRUCTURE_DEFINITION_BASE + "driver-confirmed-by"
 DRIVER_DECLINED_AT_EXTENSION = STRUCTURE_DEFINITION_BASE + "driver-declined-at"
+# Staff sign-offs (the case format's "verifications") travel as completed Tasks coded with the
+# sign-off item; a plan's details are the Task's inputs.
+SIGNOFF_ITEM_SYSTEM = "https://prepdesk.example/fhir/CodeSystem/signoff-item"
+SIGNOFF_INPUT_SYSTEM = "https://prepdesk.example/fhir/CodeSystem/signoff-input"
+SIGNOFF_LAST_DOSE_ON = "last-dose-on"  # valueDate: the approved last dose day
+SIGNOFF_CONTINUE = "continue"  # valueBoolean true: keep taking it
+SIGNOFF_FOR_START = "for-start"  # valueDateTime: the appointment start the plan was approved for
 
 
 @dataclass(frozen=True)

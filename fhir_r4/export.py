@@ -26,6 +26,7 @@ from checklists.casedata import (
     DriverData,
     LabData,
     MedicationData,
+    SignOffData,
 )
 from checklists.catalog import EXACT, RuleConfig
 from checklists.rules import PATIENT, Flag, timeline_for
@@ -47,7 +48,8 @@ def case_bundle(
     config: RuleConfig,
     matched: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
-    """The case and its open flags as a FHIR R4 collection Bundle (a JSON-ready dict).
+    """The case, its staff sign-offs and its open flags as a FHIR R4 collection Bundle (a
+    JSON-ready dict).
 
     `matched` maps each medication line's name to the catalogue drug names it was read as; by
     default the lines are read with `config`, exact matches only (a probable match is a guess
@@ -93,9 +95,11 @@ def case_bundle(
 
     if case.driver is not None:
         entries.append((ids.url("driver"), _driver(case.driver, ids.id("driver"), patient_url, tz)))
+    medication_urls: dict[str, str] = {}  # a line's name -> its first MedicationStatement
     for i, medication in enumerate(case.medications):
         role = f"medication/{i}"
         drugs = matched.get(medication.name, ())
+        medication_urls.setdefault(medication.name, ids.url(role))
         entries.append((ids.url(role), _medication_statement(medication, drugs, ids.id(role), patient_url)))
     for i, allergy in enumerate(case.allergies):
         role = f"allergy/{i}"
@@ -114,6 +118,11 @@ def case_bundle(
                     authored=_instant(case.intake.submitted_at, tz),
                 ),
             )
+        )
+    for i, signoff in enumerate(case.signoffs):
+        role = f"signoff/{i}"
+        entries.append(
+            (ids.url(role), _signoff_task(signoff, ids.id(role), patient_url, medication_urls, tz))
         )
     for i, flag in enumerate(flags):
         # The index keeps two flags of one code (two medicines) apart; flags arrive sorted.
@@ -298,6 +307,53 @@ def _task(flag: Flag, resource_id: str, patient_url: str, flag_url: str, tz: Zon
     if flag.due is not None:
         resource["restriction"] = {"period": {"end": _instant(flag.due, tz)}}
     return resource
+
+
+def _signoff_task(
+    signoff: SignOffData, resource_id: str, patient_url: str, medication_urls: Mapping[str, str], tz: ZoneInfo
+) -> Resource:
+    """A staff sign-off as a completed Task: the item, who signed (owner) and when (the end of its
+    execution period), the medicine line it is about (focus), the note, and a plan's details."""
+    resource: Resource = {
+        "resourceType": "Task",
+        "id": resource_id,
+        "status": "completed",
+        "intent": "order",
+        "code": {
+            "coding": [
+                {
+                    "system": codes.SIGNOFF_ITEM_SYSTEM,
+                    "code": signoff.item,
+                    "display": signoff.item.replace("_", " ").capitalize(),
+                }
+            ]
+        },
+        "for": {"reference": patient_url},
+        "executionPeriod": {"end": _instant(signoff.at, tz)},
+        "owner": {"display": signoff.by},
+    }
+    if signoff.medication is not None:
+        resource["focus"] = {"reference": medication_urls[signoff.medication], "display": signoff.medication}
+    if signoff.note:
+        resource["note"] = [{"text": signoff.note}]
+    inputs = []
+    if signoff.last_dose_on is not None:
+        inputs.append(
+            _signoff_input(codes.SIGNOFF_LAST_DOSE_ON, "valueDate", signoff.last_dose_on.isoformat())
+        )
+    if signoff.keep_taking:
+        inputs.append(_signoff_input(codes.SIGNOFF_CONTINUE, "valueBoolean", True))
+    if signoff.for_start is not None:
+        inputs.append(
+            _signoff_input(codes.SIGNOFF_FOR_START, "valueDateTime", _instant(signoff.for_start, tz))
+        )
+    if inputs:
+        resource["input"] = inputs
+    return resource
+
+
+def _signoff_input(code: str, kind: str, value: Any) -> dict[str, Any]:
+    return {"type": {"coding": [{"system": codes.SIGNOFF_INPUT_SYSTEM, "code": code}]}, kind: value}
 
 
 # --- Helpers -------------------------------------------------------------------------------------

@@ -38,10 +38,11 @@ READ = (
     "Observation",
     "QuestionnaireResponse",
     "RelatedPerson",
+    "Task",  # a completed Task coded with a sign-off item is a staff sign-off; other Tasks are skipped
 )
 # The export writes the readiness flags as Flag and Task; they are worked out afresh from the case,
 # never input, so an import skips them.
-COMPUTED = ("Flag", "Task")
+COMPUTED = ("Flag",)
 
 # The export's tables, reversed (fhir_r4.codes and checklists.casedata).
 _ALLERGY_BY_CODE = {(c.system, c.code): category for category, c in codes.ALLERGY_CODES.items()}
@@ -92,6 +93,7 @@ class _Reader:
         _validate(doc)
         self.where: dict[str, str] = {}  # case format path -> FHIR element path
         self.by_type: dict[str, list[tuple[int, Resource]]] = {}
+        self.medication_names: dict[int, str] = {}  # entry index -> the line's name as read
         self.by_url: dict[str, tuple[int, Resource]] = {}
         for i, entry in enumerate(doc.get("entry") or []):
             resource = entry.get("resource")
@@ -126,6 +128,8 @@ class _Reader:
         driver = self.driver()
         if driver is not None:
             case["driver"] = driver
+        signoffs = [(i, r) for i, r in self.of("Task") if _signoff_item(r) is not None]
+        case["verifications"] = [self.signoff(i, r, n) for n, (i, r) in enumerate(signoffs)]
         self.case = case
 
     def element(self, case_path: str) -> str:
@@ -365,6 +369,7 @@ class _Reader:
         if not name:
             raise CaseFileError(f"{at}.medicationCodeableConcept.text", "required")
         line: dict[str, Any] = {"name": name}
+        self.medication_names[index] = name
         self.where[f"medications[{n}].name"] = name_at
         # The export writes dose and frequency as one text ("5 mg twice a day"); it comes back as
         # the dose, which exports the same text.
@@ -473,6 +478,65 @@ class _Reader:
         # The day as written where it was taken ("2026-11-05T08:10:00-05:00" is 5 November).
         return {"test": test, "value": quantity["value"], "taken_on": taken.split("T")[0]}
 
+    def signoff(self, index: int, resource: Resource, n: int) -> dict[str, Any]:
+        """A staff sign-off from a completed Task the export writes: item (code), by (owner), at (the
+        end of the execution period), the medicine line (focus), note and a plan's inputs."""
+        at = f"entry[{index}].resource"
+        if resource.get("status") != "completed":
+            raise CaseFileError(f"{at}.status", "a sign-off must be completed")
+        self.about_the_patient(index, resource, "for")
+        k, item = _signoff_item(resource) or (0, "")
+        by = (resource.get("owner") or {}).get("display")
+        if not by:
+            raise CaseFileError(f"{at}.owner.display", "required (who signed off)")
+        when = (resource.get("executionPeriod") or {}).get("end")
+        if not when:
+            raise CaseFileError(f"{at}.executionPeriod.end", "required (when it was signed off)")
+        signoff: dict[str, Any] = {"item": item, "by": by, "at": when}
+        self.where.update(
+            {
+                f"verifications[{n}]": at,
+                f"verifications[{n}].item": f"{at}.code.coding[{k}].code",
+                f"verifications[{n}].by": f"{at}.owner.display",
+                f"verifications[{n}].at": f"{at}.executionPeriod.end",
+                f"verifications[{n}].medication": f"{at}.focus.reference",
+            }
+        )
+        focus = (resource.get("focus") or {}).get("reference")
+        if focus is not None:
+            found = self.by_url.get(focus)
+            if found is None or found[0] not in self.medication_names:
+                raise CaseFileError(
+                    f"{at}.focus.reference", "must refer to a MedicationStatement of the Bundle"
+                )
+            signoff["medication"] = self.medication_names[found[0]]
+        notes = [note["text"] for note in resource.get("note") or [] if note.get("text")]
+        if notes:
+            signoff["note"] = "\n".join(notes)
+            self.where[f"verifications[{n}].note"] = f"{at}.note"
+        fields = {
+            codes.SIGNOFF_LAST_DOSE_ON: ("last_dose_on", "valueDate"),
+            codes.SIGNOFF_CONTINUE: ("continue", "valueBoolean"),
+            codes.SIGNOFF_FOR_START: ("for_start", "valueDateTime"),
+        }
+        for j, given in enumerate(resource.get("input") or []):
+            code = next(
+                (
+                    c.get("code")
+                    for c in (given.get("type") or {}).get("coding") or []
+                    if c.get("system") == codes.SIGNOFF_INPUT_SYSTEM
+                ),
+                None,
+            )
+            if code not in fields:
+                continue  # an input PrepDesk does not write says nothing about the sign-off
+            field, kind = fields[code]
+            if given.get(kind) is None:
+                raise CaseFileError(f"{at}.input[{j}].{kind}", "required")
+            signoff[field] = given[kind]
+            self.where[f"verifications[{n}].{field}"] = f"{at}.input[{j}].{kind}"
+        return signoff
+
 
 # --- The Bundle as a whole -------------------------------------------------------------------------
 
@@ -533,6 +597,14 @@ def _message(error: Any) -> str:
     if kind.startswith("date_") or "Date value" in text:
         return "invalid date"
     return text.removeprefix("Value error, ").split(". ")[0].rstrip(".")
+
+
+def _signoff_item(task: Resource) -> tuple[int, str] | None:
+    """The sign-off item a Task is coded with (and the coding's index), if it is one."""
+    for k, coding in enumerate((task.get("code") or {}).get("coding") or []):
+        if coding.get("system") == codes.SIGNOFF_ITEM_SYSTEM and coding.get("code"):
+            return k, coding["code"]
+    return None
 
 
 def _code(concept: Any) -> str | None:

@@ -26,6 +26,7 @@ from checklists.casedata import (
     MedicationData,
     PatientData,
     ProcedureData,
+    SignOffData,
 )
 from checklists.catalog import RuleConfig
 from checklists.rules import evaluate, procedure_times
@@ -93,7 +94,17 @@ def url_of(bundle: dict[str, Any], resource: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("start", [START, None], ids=["scheduled", "unscheduled"])
 def test_the_bundle_and_every_resource_validate_as_fhir_r4b(start: dt.datetime | None) -> None:
-    bundle = export(make_case(start=start))
+    signoffs = (
+        SignOffData("latex_precautions_arranged", "coordinator", AS_OF, note="Latex-free room"),
+        SignOffData(
+            "anticoagulant_plan_approved", "dr_kim", AS_OF, medication="Eliquis 5mg", keep_taking=True
+        ),
+        SignOffData(
+            "nsaid_plan_given", "dr_kim", AS_OF, medication="Zzqxblorp", last_dose_on=LAB_DAY, for_start=START
+        ),
+    )
+    bundle = export(make_case(start=start, signoffs=signoffs))
+    assert len([t for t in resources(bundle, "Task") if t["status"] == "completed"]) == 3
     Bundle.model_validate(bundle)
     for entry in bundle["entry"]:
         kind = entry["resource"]["resourceType"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from checklists.casedata import AllergyData, CaseData, DriverData, LabData, MedicationData
+from checklists.casedata import AllergyData, CaseData, DriverData, LabData, MedicationData, SignOffData
 from checklists.casefile import CaseFileError
 from checklists.models import Case, Patient
 from checklists.rules import evaluate
@@ -290,10 +290,31 @@ def test_export_import_into_an_empty_database_and_export_again_gives_the_same_bu
     assert same_ids(again.stdout) == same_ids(first.stdout)
 
 
-def test_a_case_with_intake_and_driver_round_trips_exactly(config, run_command, tmp_path):
-    # The intake travels as a QuestionnaireResponse and the driver as a RelatedPerson; staff
-    # sign-offs do not travel yet (a case here has none).
-    case = replace(full_case("VP-1", START), labs=exportable().labs, signoffs=())
+SIGNED = (TEST_CLOCK - dt.timedelta(hours=2)).replace(microsecond=0)
+
+
+def signed_off(case: CaseData) -> CaseData:
+    """`case` with a plain sign-off (with a note) and an anticoagulant plan for its Eliquis line."""
+    return replace(
+        case,
+        signoffs=(
+            SignOffData("latex_precautions_arranged", "coordinator", SIGNED, note="Latex-free room booked"),
+            SignOffData(
+                "anticoagulant_plan_approved",
+                "dr_kim",
+                SIGNED,
+                medication="Eliquis 5mg",
+                last_dose_on=START.date() - dt.timedelta(days=3),
+                for_start=START,
+            ),
+        ),
+    )
+
+
+def test_a_case_with_intake_driver_and_sign_offs_round_trips_exactly(config, run_command, tmp_path):
+    # The intake travels as a QuestionnaireResponse, the driver as a RelatedPerson and each staff
+    # sign-off as a completed Task, so the flags they clear stay cleared.
+    case = signed_off(replace(full_case("VP-1", START), labs=exportable().labs))
     cases_import(cases=[case], config=config)
     first = run_command("export_fhir", "--reference", "VP-1").stdout
     path = tmp_path / "bundle.json"
@@ -307,6 +328,79 @@ def test_a_case_with_intake_and_driver_round_trips_exactly(config, run_command, 
     kinds = {e["resource"]["resourceType"] for e in json.loads(again)["entry"]}
     assert {"QuestionnaireResponse", "RelatedPerson", "Flag", "Task"} <= kinds
     assert "DRIVER_UNCONFIRMED" in flag_codes(again)
+    assert {"LATEX_ALLERGY", "ANTICOAGULANT_HOLD_PLAN"}.isdisjoint(flag_codes(again))
+    assert len(signoff_tasks(json.loads(again))) == 2
+
+
+def signoff_tasks(bundle: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    return [
+        (i, e["resource"])
+        for i, e in enumerate(bundle["entry"])
+        if e["resource"]["resourceType"] == "Task" and e["resource"]["status"] == "completed"
+    ]
+
+
+def test_sign_offs_read_back_as_exported(config):
+    case = signed_off(exportable())
+    keep = SignOffData("nsaid_plan_given", "dr_kim", SIGNED, medication="Tylenol", keep_taking=True)
+    case = replace(case, signoffs=(*case.signoffs, keep))
+
+    assert read(export(case, config), config).signoffs == case.signoffs
+
+
+def test_a_signed_off_plan_is_a_completed_task_about_its_medicine_line(config):
+    bundle = export(signed_off(exportable()), config)
+    (_, latex), (_, plan) = signoff_tasks(bundle)
+    statement = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "MedicationStatement")
+
+    assert plan["code"]["coding"][0]["code"] == "anticoagulant_plan_approved"
+    assert plan["owner"] == {"display": "dr_kim"}
+    assert plan["focus"] == {"reference": statement["fullUrl"], "display": "Eliquis 5mg"}
+    assert [i["type"]["coding"][0]["code"] for i in plan["input"]] == ["last-dose-on", "for-start"]
+    assert plan["input"][0]["valueDate"] == (START.date() - dt.timedelta(days=3)).isoformat()
+    assert latex["note"] == [{"text": "Latex-free room booked"}] and "focus" not in latex
+
+
+def test_a_sign_off_about_no_medicine_of_the_bundle_is_refused_at_its_focus(config):
+    bundle = export(signed_off(exportable()), config)
+    (n, plan) = signoff_tasks(bundle)[1]
+    plan["focus"]["reference"] = "urn:uuid:00000000-0000-4000-8000-000000000000"
+
+    assert error_of(bundle, config) == (
+        f"entry[{n}].resource.focus.reference: must refer to a MedicationStatement of the Bundle"
+    )
+
+
+def test_a_per_medicine_sign_off_without_its_medicine_is_refused_at_its_focus(config):
+    bundle = export(signed_off(exportable()), config)
+    (n, plan) = signoff_tasks(bundle)[1]
+    del plan["focus"]
+
+    assert error_of(bundle, config).startswith(f"entry[{n}].resource.focus.reference: ")
+
+
+@pytest.mark.parametrize(
+    ("change", "element", "message"),
+    [
+        (lambda t: t.pop("owner"), "owner.display", "required (who signed off)"),
+        (lambda t: t.pop("executionPeriod"), "executionPeriod.end", "required (when it was signed off)"),
+        (lambda t: t.update(status="in-progress"), "status", "a sign-off must be completed"),
+    ],
+)
+def test_a_sign_off_task_missing_what_a_sign_off_needs_is_named(config, change, element, message):
+    bundle = export(signed_off(exportable()), config)
+    (n, latex) = signoff_tasks(bundle)[0]
+    change(latex)
+
+    assert error_of(bundle, config) == f"entry[{n}].resource.{element}: {message}"
+
+
+def test_an_unknown_sign_off_item_is_refused_at_its_code(config):
+    bundle = export(signed_off(exportable()), config)
+    (n, latex) = signoff_tasks(bundle)[0]
+    latex["code"]["coding"][0]["code"] = "all_good"
+
+    assert error_of(bundle, config).startswith(f"entry[{n}].resource.code.coding[0].code: ")
 
 
 def flag_codes(text: str) -> set[str]:
