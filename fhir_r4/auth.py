@@ -3,7 +3,7 @@
 Tokens (`pd_<prefix>_<secret>`) are created by an admin and shown once; only their SHA-256 hash is
 stored. `fhir_access(scope)` guards each FHIR view: a request with an `Authorization` header is
 judged by its token alone (rate-limited per token, failed attempts rate-limited per client
-address), one without falls back to the staff session. Refusals are FHIR OperationOutcomes, never
+address, counted in the database so every worker shares one count), one without falls back to the staff session. Refusals are FHIR OperationOutcomes, never
 a redirect to the login page: the caller is a program.
 
 Every token read of patient data lands in the access log once, written here: the access-log
@@ -22,7 +22,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import BaseCache, caches
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
@@ -31,7 +31,7 @@ from checklists.client_ip import client_ip
 from checklists.models import AccessLog, Case
 from checklists.permissions import is_staff_member
 from checklists.services.access_log import access_log_record
-from fhir_r4.models import PREFIX_LENGTH, ApiToken
+from fhir_r4.models import PREFIX_LENGTH, ApiToken, RequestCount
 
 FHIR_JSON = "application/fhir+json"
 TOKEN_START = "pd"
@@ -144,14 +144,15 @@ def _session_refusal(request: HttpRequest) -> HttpResponse | None:
 
 def _token_request(request: HttpRequest, header: str, scope: str, view, args, kwargs) -> HttpResponse:
     now = timezone.now()
-    failures = f"fhir:token-failures:{client_ip(request)}:{_minute(now)}"
-    if _cache().get(failures, 0) >= getattr(settings, "FHIR_TOKEN_FAILURES_PER_MINUTE", FAILURES_PER_MINUTE):
+    minute = _minute(now)
+    failures = f"token-failures:{client_ip(request)}"
+    if _hits(failures, minute) >= getattr(settings, "FHIR_TOKEN_FAILURES_PER_MINUTE", FAILURES_PER_MINUTE):
         return _throttled(now, "Too many refused tokens from this address.")
     token = token_for(header, now=now)
     if token is None:
-        _count(failures)
+        _count(failures, minute)
         return outcome(401, "login", "Unknown or revoked API token.", **_challenge('error="invalid_token"'))
-    used = _count(f"fhir:token-requests:{token.pk}:{_minute(now)}")
+    used = _count(f"token:{token.pk}", minute)
     if used > getattr(settings, "FHIR_TOKEN_RATE_PER_MINUTE", RATE_PER_MINUTE):
         return _throttled(now, "Too many requests with this API token.")
     if scope == ApiToken.Scope.READ_WRITE and token.scope != ApiToken.Scope.READ_WRITE:
@@ -218,16 +219,25 @@ def _minute(now: dt.datetime) -> int:
     return int(now.timestamp()) // WINDOW_SECONDS
 
 
-def _cache() -> BaseCache:
-    return caches["default" if "default" in settings.CACHES else next(iter(settings.CACHES))]
+def _hits(name: str, minute: int) -> int:
+    return RequestCount.objects.filter(name=name, minute=minute).values_list("hits", flat=True).first() or 0
 
 
-def _count(key: str) -> int:
-    """One more in a fixed one-minute window (the key names the minute); returns the new count."""
-    cache = _cache()
-    cache.add(key, 0, timeout=2 * WINDOW_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=2 * WINDOW_SECONDS)
-        return 1
+def _count(name: str, minute: int) -> int:
+    """One more under `name` in this minute; returns the new count. One atomic upsert, so requests
+    arriving at once in several workers are each counted; the first count of a minute also deletes
+    the counts of minutes before the last."""
+    q = connection.ops.quote_name
+    table, name_, minute_, hits_ = q(RequestCount._meta.db_table), q("name"), q("minute"), q("hits")
+    returning = connection.features.can_return_columns_from_insert
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({name_}, {minute_}, {hits_}) VALUES (%s, %s, 1) "
+            f"ON CONFLICT ({name_}, {minute_}) DO UPDATE SET {hits_} = {table}.{hits_} + 1"
+            + (f" RETURNING {hits_}" if returning else ""),
+            [name, minute],
+        )
+        hits = cursor.fetchone()[0] if returning else _hits(name, minute)
+    if hits == 1:
+        RequestCount.objects.filter(minute__lt=minute - 1).delete()
+    return hits

@@ -40,3 +40,21 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
+
+
+class RequestCount(models.Model):
+    """API requests counted in one clock minute under one name: a token's requests, or the refused
+    tokens from one client address. Kept in the database so every worker process counts into the
+    same row (a per-process cache would let each worker allow the whole rate); rows of past minutes
+    are deleted as new minutes start."""
+
+    name = models.CharField(max_length=100)
+    minute = models.BigIntegerField(help_text="Unix time // 60.")
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "minute"], name="request_count_once")]
+        indexes = [models.Index(fields=["minute"], name="request_count_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.minute}: {self.hits}"
