@@ -3,8 +3,9 @@
 Tokens (`pd_<prefix>_<secret>`) are created by an admin and shown once; only their SHA-256 hash is
 stored. `fhir_access(scope)` guards each FHIR view: a request with an `Authorization` header is
 judged by its token alone (rate-limited per token, failed attempts rate-limited per client
-address, counted in the database so every worker shares one count), one without falls back to the staff session. Refusals are FHIR OperationOutcomes, never
-a redirect to the login page: the caller is a program.
+address, counted in the database so every worker shares one count), one without falls back to
+the staff session. Refusals are FHIR OperationOutcomes, never a redirect to the login page: the
+caller is a program.
 
 Every token read of patient data lands in the access log once, written here: the access-log
 middleware logs signed-in staff only, and a token request is anonymous to it.
