@@ -178,9 +178,10 @@ class DrugAdmin(SimpleHistoryAdmin):
         "hold_hours",
         "renal_egfr_below",
         "renal_hold_days",
+        "rxnorm",
     )
     list_filter = ("drug_class",)
-    search_fields = ("name", "aliases")
+    search_fields = ("name", "aliases", "rxnorm")
     change_list_template = "admin/checklists/drug/change_list.html"
 
     def get_urls(self):

@@ -90,6 +90,7 @@ class DrugEntry:
     hold_hours: int | None = None
     renal_egfr_below: float | None = None
     renal_hold_days: int | None = None
+    rxnorm: str = ""  # the ingredient's RxNorm RXCUI, "" when not known
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,14 @@ class RuleConfig:
             object.__setattr__(self, "_read", read)
         return read(name)
 
+    def drug_named(self, name: str) -> DrugEntry | None:
+        """The catalogue drug of this generic name, if any."""
+        named = self.__dict__.get("_named")
+        if named is None:
+            named = {d.name: d for d in self.drugs}
+            object.__setattr__(self, "_named", named)
+        return named.get(name)
+
     def match(self, name: str) -> tuple[DrugEntry, ...]:
         """Every catalogue drug the line names (a combination product gives each of its drugs)."""
         return self.read(name).drugs
@@ -313,6 +322,7 @@ class RuleConfig:
                             hold_hours=d.get("hold_hours"),
                             renal_egfr_below=d.get("renal_egfr_below"),
                             renal_hold_days=d.get("renal_hold_days"),
+                            rxnorm=d.get("rxnorm", ""),
                         )
                         for d in defaults.catalogue_drugs()
                     ),

@@ -104,7 +104,22 @@ def catalogue_drugs(version: str = CATALOGUE_VERSION) -> tuple[dict, ...]:
         for row in csv.DictReader(f):
             for name in row["drugs"].split("+"):
                 drugs[name.strip()]["aliases"].append(row["name"].strip())
+    for name, rxcui in rxnorm_codes().items():
+        if name in drugs:
+            drugs[name]["rxnorm"] = rxcui
     return tuple(drugs.values())
+
+
+# RxNorm ingredient codes of catalogue drugs, with where each was checked (rxnorm.csv: name, rxcui,
+# source). Kept apart from the catalogue versions: a code belongs to the ingredient, not to a
+# version's hold rules. Loaded into Drug.rxnorm by a migration.
+RXNORM_FILE = CATALOGUE_DIR / "rxnorm.csv"
+
+
+def rxnorm_codes() -> dict[str, str]:
+    """Catalogue drug name -> its RxNorm ingredient RXCUI."""
+    with open(RXNORM_FILE, encoding="utf-8", newline="") as f:
+        return {row["name"]: row["rxcui"] for row in csv.DictReader(f)}
 
 
 def _int(text: str) -> int | None:

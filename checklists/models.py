@@ -173,6 +173,15 @@ class Drug(models.Model):
     )
     renal_hold_days = models.PositiveSmallIntegerField(null=True, blank=True)
     source = models.TextField(blank=True)
+    rxnorm = models.CharField(
+        "RxNorm",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^[1-9][0-9]{0,9}$", "An RxNorm RXCUI is digits only, e.g. 1364430.")],
+        help_text="The ingredient's RxNorm RXCUI (term type IN; look it up at "
+        "https://mor.nlm.nih.gov/RxNav). The FHIR export codes medicine lines with it; blank: "
+        "the line travels as text only.",
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -193,6 +193,11 @@ INTAKE_EDIT_CLOSES_HOURS = env.int("INTAKE_EDIT_CLOSES_HOURS", default=24)
 # A patient session lasts this long without a click (longer than staff: older patients read slowly).
 INTAKE_SESSION_IDLE_MINUTES = env.int("INTAKE_SESSION_IDLE_MINUTES", default=60)
 
+# The FHIR API (fhir_r4/auth.py): requests per API token per minute, and refused tokens per client
+# address per minute; counted in the database, so every worker shares the count.
+FHIR_TOKEN_RATE_PER_MINUTE = env.int("FHIR_TOKEN_RATE_PER_MINUTE", default=120)
+FHIR_TOKEN_FAILURES_PER_MINUTE = env.int("FHIR_TOKEN_FAILURES_PER_MINUTE", default=20)
+
 # Rendered rows of the dashboard and the day view, kept per process under a key made of everything
 # a row shows (CaseRow.fragment_key): a kept row is never stale, only unused, and falls out.
 CACHES = {

@@ -36,10 +36,6 @@ from fhir_r4.models import PREFIX_LENGTH, ApiToken, RequestCount
 
 FHIR_JSON = "application/fhir+json"
 TOKEN_START = "pd"
-# Defaults of FHIR_TOKEN_RATE_PER_MINUTE (requests per token) and FHIR_TOKEN_FAILURES_PER_MINUTE
-# (refused tokens per client address: guessing is slow).
-RATE_PER_MINUTE = 120
-FAILURES_PER_MINUTE = 20
 WINDOW_SECONDS = 60
 ACTION_MAX = AccessLog._meta.get_field("action").max_length
 
@@ -147,14 +143,14 @@ def _token_request(request: HttpRequest, header: str, scope: str, view, args, kw
     now = timezone.now()
     minute = _minute(now)
     failures = f"token-failures:{client_ip(request)}"
-    if _hits(failures, minute) >= getattr(settings, "FHIR_TOKEN_FAILURES_PER_MINUTE", FAILURES_PER_MINUTE):
+    if _hits(failures, minute) >= settings.FHIR_TOKEN_FAILURES_PER_MINUTE:
         return _throttled(now, "Too many refused tokens from this address.")
     token = token_for(header, now=now)
     if token is None:
         _count(failures, minute)
         return outcome(401, "login", "Unknown or revoked API token.", **_challenge('error="invalid_token"'))
     used = _count(f"token:{token.pk}", minute)
-    if used > getattr(settings, "FHIR_TOKEN_RATE_PER_MINUTE", RATE_PER_MINUTE):
+    if used > settings.FHIR_TOKEN_RATE_PER_MINUTE:
         return _throttled(now, "Too many requests with this API token.")
     if scope == ApiToken.Scope.READ_WRITE and token.scope != ApiToken.Scope.READ_WRITE:
         return outcome(403, "forbidden", "This API token may only read.")

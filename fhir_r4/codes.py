@@ -114,22 +114,5 @@ ALLERGY_CRITICALITY: Mapping[str, str] = {
     "unknown": "unable-to-assess",
 }
 
-# Catalogue drug names (checklists/data, checklists/defaults.py) -> RxNorm ingredient (IN) RXCUI.
-# Only those confirmed from a public source; the others (dabigatran, edoxaban, the heparins,
-# fondaparinux, the other VKAs and antiplatelets) stay uncoded until checked against RxNav.
-RXNORM_INGREDIENTS: Mapping[str, Code] = {
-    # HL7 PDDI CDS IG, ValueSet valueset-warfarin: 11289 "Warfarin".
-    "warfarin": Code(RXNORM, "11289", "warfarin"),
-    # HL7 Vulcan RWD IG, ValueSets ExampleClopidogrelCodes / ExamplePrasugrelCodes /
-    # ExampleTicagrelorCodes: 32968 clopidogrel, 613391 prasugrel, 1116632 ticagrelor.
-    "clopidogrel": Code(RXNORM, "32968", "clopidogrel"),
-    "prasugrel": Code(RXNORM, "613391", "prasugrel"),
-    "ticagrelor": Code(RXNORM, "1116632", "ticagrelor"),
-    # Not in an HL7 value set found; several independent public FHIR examples and code lists agree
-    # (apixaban 1364430 beside the Eliquis product RXCUIs 1364435/1364445 of the NDC crosswalk on
-    # ndclist.com; rivaroxaban 1114195 beside product RXCUI 1114198 in openFDA; aspirin 1191).
-    # Re-check against RxNav (rxnav.nlm.nih.gov) before relying on them.
-    "apixaban": Code(RXNORM, "1364430", "apixaban"),
-    "rivaroxaban": Code(RXNORM, "1114195", "rivaroxaban"),
-    "aspirin": Code(RXNORM, "1191", "aspirin"),
-}
+# Medicines are coded with RxNorm ingredient codes the catalogue carries (Drug.rxnorm, editable
+# in the admin; the shipped codes and where each was checked: checklists/data/rxnorm.csv).

@@ -100,7 +100,9 @@ def case_bundle(
         role = f"medication/{i}"
         drugs = matched.get(medication.name, ())
         medication_urls.setdefault(medication.name, ids.url(role))
-        entries.append((ids.url(role), _medication_statement(medication, drugs, ids.id(role), patient_url)))
+        entries.append(
+            (ids.url(role), _medication_statement(medication, drugs, config, ids.id(role), patient_url))
+        )
     for i, allergy in enumerate(case.allergies):
         role = f"allergy/{i}"
         entries.append((ids.url(role), _allergy(allergy, ids.id(role), patient_url)))
@@ -199,14 +201,17 @@ def _location(room: str, resource_id: str) -> Resource:
 
 
 def _medication_statement(
-    medication: MedicationData, drugs: Sequence[str], resource_id: str, patient_url: str
+    medication: MedicationData, drugs: Sequence[str], config: RuleConfig, resource_id: str, patient_url: str
 ) -> Resource:
     concept: dict[str, Any] = {"text": medication.name}  # the line as written, always
-    found = [codes.RXNORM_INGREDIENTS.get(name) for name in dict.fromkeys(drugs)]
-    # Coded only when every drug of the line has a code: a combination coded as one of its
-    # ingredients would read as that ingredient alone.
-    if found and all(found):
-        concept["coding"] = [_coding(code) for code in found if code]
+    entries = [config.drug_named(name) for name in dict.fromkeys(drugs)]
+    found = [
+        codes.Code(codes.RXNORM, entry.rxnorm, entry.name) for entry in entries if entry and entry.rxnorm
+    ]
+    # Coded only when every drug of the line has a code (the catalogue's Drug.rxnorm): a
+    # combination coded as one of its ingredients would read as that ingredient alone.
+    if found and len(found) == len(entries):
+        concept["coding"] = [_coding(code) for code in found]
     resource: Resource = {
         "resourceType": "MedicationStatement",
         "id": resource_id,

@@ -118,6 +118,7 @@ def _rule_tables(version: int | None) -> _RuleTables:
                 hold_hours=d.hold_hours,
                 renal_egfr_below=d.renal_egfr_below,
                 renal_hold_days=d.renal_hold_days,
+                rxnorm=d.rxnorm,
             )
             for d in Drug.objects.order_by("name")
         ),
