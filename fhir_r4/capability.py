@@ -46,7 +46,11 @@ def capability_statement(*, base: str) -> dict[str, Any]:
                     {
                         "type": "Bundle",
                         "interaction": [{"code": "read"}, {"code": "create"}],
-                        "documentation": "create: an EHR referral (API token, read-write) becomes a case.",
+                        "documentation": (
+                            "create: an EHR referral (API token, read-write) becomes a case. A Bundle "
+                            "without our ServiceRequest (case reference and levels) gives them as "
+                            "?reference=VP-7&levels=T12,L1."
+                        ),
                     },
                     {
                         "type": "Questionnaire",

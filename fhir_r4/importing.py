@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pydantic
@@ -53,6 +53,8 @@ _LAB_BY_LOINC = {lab.loinc.code: test for test, lab in codes.LABS.items()}
 _SEVERITY_BY_CRITICALITY = {"high": "severe"}
 _REFERENCE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _NOT_DATA = ("entered-in-error",)
+# How a caller gives what a Bundle may lack, named in the error that asks for it.
+COMMAND_OPTIONS = {"reference": "--reference", "levels": "--levels"}
 
 
 def bundle_to_case(
@@ -63,13 +65,15 @@ def bundle_to_case(
     as_of: dt.datetime,
     config: RuleConfig,
     phone_region: str = "US",
+    given_as: Mapping[str, str] = COMMAND_OPTIONS,
 ) -> CaseData:
     """The case a Bundle describes, validated as the case format validates a case file.
 
     `reference` (else a usable `Bundle.identifier`) names the case; `levels` are the vertebral
     levels. `as_of` is "now" for the date checks (a birth date in the past, a lab not in the future).
+    `given_as` names how the caller gives the reference and the levels, for the error asking for them.
     """
-    reader = _Reader(doc, reference=reference, levels=levels)
+    reader = _Reader(doc, reference=reference, levels=levels, given_as=given_as)
     try:
         (case,) = parse_case_document(
             reader.case, as_of=as_of, time_zone=config.time_zone, phone_region=phone_region
@@ -88,7 +92,15 @@ def element_path(doc: Any, case_path: str, *, reference: str | None, levels: Seq
 class _Reader:
     """One Bundle mapped onto the case format (`case`), remembering where each field came from."""
 
-    def __init__(self, doc: Any, *, reference: str | None, levels: Sequence[str] | None) -> None:
+    def __init__(
+        self,
+        doc: Any,
+        *,
+        reference: str | None,
+        levels: Sequence[str] | None,
+        given_as: Mapping[str, str] = COMMAND_OPTIONS,
+    ) -> None:
+        self.given_as = given_as
         _check_resource_types(doc)
         _validate(doc)
         self.where: dict[str, str] = {}  # case format path -> FHIR element path
@@ -177,7 +189,7 @@ class _Reader:
         if identifier.get("system") != "urn:ietf:rfc:3986" and _REFERENCE.fullmatch(value):
             self.where["reference"] = "identifier.value"
             return value
-        raise CaseFileError("reference", "required (give --reference)")
+        raise CaseFileError("reference", f"required (give {self.given_as['reference']})")
 
     def levels(self, levels: Sequence[str] | None) -> list[str]:
         if levels:
@@ -191,9 +203,10 @@ class _Reader:
         index, _ = self.only("Appointment")
         if index >= 0:
             raise CaseFileError(
-                f"entry[{index}].resource.extension", "vertebral levels required (give --levels)"
+                f"entry[{index}].resource.extension",
+                f"vertebral levels required (give {self.given_as['levels']})",
             )
-        raise CaseFileError("levels", "required (give --levels)")
+        raise CaseFileError("levels", f"required (give {self.given_as['levels']})")
 
     def intake(self) -> dict[str, Any] | None:
         """A submitted intake from the QuestionnaireResponse answering our intake (`authored` is

@@ -28,6 +28,8 @@ from fhir_r4.importing import bundle_to_case, element_path
 from fhir_r4.questionnaire import questionnaire as intake_questionnaire
 from fhir_r4.selectors import bundles, cases_by_uuid
 
+QUERY_PARAMETERS = {"reference": "?reference=", "levels": "?levels=, e.g. ?levels=T12,L1"}
+
 
 @require_GET
 @fhir_access("read")
@@ -61,26 +63,33 @@ def metadata(request: HttpRequest) -> HttpResponse:
 def bundle_create(request: HttpRequest) -> HttpResponse:
     """An EHR's referral: a Bundle becomes a case exactly as `import_fhir` makes it (the case
     format's rules, overlap refusal); 201 with the case's Bundle, or 400/409 with an
-    OperationOutcome naming the element."""
+    OperationOutcome naming the element.
+
+    A referral that does not carry the case reference or the vertebral levels (our ServiceRequest's
+    identifier and bodySite) gives them as `?reference=VP-7&levels=T12,L1`, as `import_fhir` takes
+    `--reference` and `--levels`."""
     config, now = load_rule_config(), timezone.now()
     try:
         doc = json.loads(request.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return outcome(400, "structure", "The body is not JSON.")
+    reference = request.GET.get("reference") or None
+    levels = [level.strip() for level in request.GET.get("levels", "").split(",") if level.strip()] or None
     try:
         case = bundle_to_case(
             doc,
-            reference=None,
-            levels=None,
+            reference=reference,
+            levels=levels,
             as_of=now,
             config=config,
             phone_region=settings.CLINIC_PHONE_REGION,
+            given_as=QUERY_PARAMETERS,
         )
         cases_import(cases=[case], config=config)
     except CaseFileError as error:
         return outcome(400, "invalid", str(error))
     except CaseConflict as conflict:
-        where = element_path(doc, conflict.field, reference=None, levels=None)
+        where = element_path(doc, conflict.field, reference=reference, levels=levels)
         return outcome(409, "conflict", f"{where}: {conflict.message}")
     stored = Case.objects.get(reference=case.reference)
     request.case_shown = stored

@@ -168,3 +168,49 @@ def test_a_bad_referral_is_refused_naming_the_element_and_a_read_token_may_not_p
     assert issue["diagnostics"] == f"entry[{lab}].resource.effectiveDateTime: required"
     assert forbidden.status_code == 403
     assert Case.objects.count() == 3
+
+
+REFERRAL = {
+    "resourceType": "Bundle",
+    "type": "collection",
+    "entry": [
+        {
+            "fullUrl": "urn:uuid:5b0f6c1e-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+            "resource": {
+                "resourceType": "Patient",
+                "name": [{"family": "Okafor", "given": ["Grace"]}],
+                "birthDate": "1944-02-29",
+                "gender": "female",
+            },
+        }
+    ],
+}
+
+
+def _post(client, token: str, query: str = "", body: dict = REFERRAL):
+    return client.post(
+        f"/fhir/Bundle{query}",
+        json.dumps(body),
+        content_type="application/fhir+json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+
+def test_a_referral_of_only_a_patient_names_its_reference_and_levels_in_the_query(
+    coordinator, clinical_defaults
+):
+    from django.test import Client
+
+    client, token = Client(), _token(coordinator, "read_write")
+
+    missing = _post(client, token, "?levels=L1")
+    no_levels = _post(client, token, "?reference=EHR-9")
+    created = _post(client, token, "?reference=EHR-9&levels=T12,%20L1")
+
+    assert json.loads(missing.content)["issue"][0]["diagnostics"] == "reference: required (give ?reference=)"
+    assert json.loads(no_levels.content)["issue"][0]["diagnostics"] == (
+        "levels: required (give ?levels=, e.g. ?levels=T12,L1)"
+    )
+    assert created.status_code == 201, created.content
+    case = Case.objects.get(reference="EHR-9")
+    assert (case.patient.last_name, case.levels, case.status) == ("Okafor", ["T12", "L1"], "draft")
