@@ -49,7 +49,8 @@ def capability_statement(*, base: str) -> dict[str, Any]:
                         "documentation": (
                             "create: an EHR referral (API token, read-write) becomes a case. A Bundle "
                             "without our ServiceRequest (case reference and levels) gives them as "
-                            "?reference=VP-7&levels=T12,L1."
+                            "?reference=VP-7&levels=T12,L1. A MedicationStatement may name its medicine by "
+                            "medicationReference (a contained Medication, or one in the Bundle)."
                         ),
                     },
                     {

@@ -86,6 +86,16 @@ LABS: Mapping[str, LabCode] = {
     ),
 }
 
+# UCUM codes an import also reads, each the same quantity as the case format's unit, so the value
+# is read as it stands: US laboratories report platelets per microlitre in thousands (10*3/uL,
+# also written 10*3/mm3: a cubic millimetre is a microlitre), which is 10*9/L exactly; an INR is a
+# ratio (UCUM "1", or the annotations {ratio} / {INR}, which UCUM reads as 1).
+SAME_UNITS: Mapping[str, frozenset[str]] = {
+    "inr": frozenset({"{INR}", "{ratio}", "1"}),
+    "platelets": frozenset({"10*9/L", "10*3/uL", "10*3/mm3"}),
+    "egfr": frozenset({"mL/min/{1.73_m2}"}),
+}
+
 # Allergy categories (checklists.casedata.ALLERGY_CATEGORIES) -> SNOMED CT, where confirmed.
 # Local anaesthetic, general anaesthetic and sedative allergies stay uncoded (text only): no code
 # for them could be confirmed from a public source.

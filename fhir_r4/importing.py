@@ -38,6 +38,7 @@ READ = (
     "Observation",
     "QuestionnaireResponse",
     "RelatedPerson",
+    "Medication",  # what a MedicationStatement's medicationReference points at
     "Task",  # a completed Task coded with a sign-off item is a staff sign-off; other Tasks are skipped
 )
 # The export writes the readiness flags as Flag and Task; they are worked out afresh from the case,
@@ -370,17 +371,15 @@ class _Reader:
         if resource.get("status") in _NOT_DATA:
             raise CaseFileError(f"{at}.status", "entered-in-error is not a medicine")
         self.about_the_patient(index, resource, "subject")
-        concept = resource.get("medicationCodeableConcept")
-        if concept is None:
-            raise CaseFileError(f"{at}.medicationCodeableConcept", "required")
+        concept, concept_at = self.medication_concept(at, resource)
         # The text as written, else the first coding's display: codes are not trusted to name the
         # drug; the name goes through the catalogue matcher like anything typed.
-        name, name_at = concept.get("text"), f"{at}.medicationCodeableConcept.text"
+        name, name_at = concept.get("text"), f"{concept_at}.text"
         codings = concept.get("coding") or []
         if not name and codings:
-            name, name_at = codings[0].get("display"), f"{at}.medicationCodeableConcept.coding[0].display"
+            name, name_at = codings[0].get("display"), f"{concept_at}.coding[0].display"
         if not name:
-            raise CaseFileError(f"{at}.medicationCodeableConcept.text", "required")
+            raise CaseFileError(f"{concept_at}.text", "required")
         line: dict[str, Any] = {"name": name}
         self.medication_names[index] = name
         self.where[f"medications[{n}].name"] = name_at
@@ -396,6 +395,28 @@ class _Reader:
             self.where[f"medications[{n}].dose"] = f"{at}.dosage"
         self.where[f"medications[{n}]"] = at
         return line
+
+    def medication_concept(self, at: str, resource: Resource) -> tuple[Resource, str]:
+        """What the statement says was taken, and where: its medicationCodeableConcept, or the code
+        of the Medication its medicationReference points at (contained, or an entry of the Bundle),
+        else the reference's display."""
+        if resource.get("medicationCodeableConcept") is not None:
+            return resource["medicationCodeableConcept"], f"{at}.medicationCodeableConcept"
+        reference = resource.get("medicationReference")
+        if reference is None:
+            raise CaseFileError(f"{at}.medicationCodeableConcept", "required")
+        target = reference.get("reference") or ""
+        if target.startswith("#"):
+            for k, contained in enumerate(resource.get("contained") or []):
+                if contained.get("resourceType") == "Medication" and contained.get("id") == target[1:]:
+                    return contained.get("code") or {}, f"{at}.contained[{k}].code"
+        elif (found := self.by_url.get(target)) is not None and found[1]["resourceType"] == "Medication":
+            return found[1].get("code") or {}, f"entry[{found[0]}].resource.code"
+        if reference.get("display"):  # a Medication the Bundle does not carry, named
+            return {"text": reference["display"]}, f"{at}.medicationReference.display"
+        raise CaseFileError(
+            f"{at}.medicationReference.reference", "must refer to a Medication of the Bundle or contained"
+        )
 
     def allergy(self, index: int, resource: Resource, n: int) -> dict[str, Any]:
         at = f"entry[{index}].resource"
@@ -473,10 +494,13 @@ class _Reader:
             raise CaseFileError(f"{at}.valueQuantity", "required")
         if quantity.get("value") is None:
             raise CaseFileError(f"{at}.valueQuantity.value", "required")
-        # A value in another unit would be read wrong: the UCUM code must be the one the case
-        # format's unit has.
+        # A value in another unit would be read wrong: the UCUM code must be the case format's unit
+        # or one that is the same quantity (codes.SAME_UNITS).
         unit = codes.LABS[test].ucum
-        if quantity.get("code") != unit or quantity.get("system", codes.UCUM) != codes.UCUM:
+        if (
+            quantity.get("code") not in codes.SAME_UNITS[test]
+            or quantity.get("system", codes.UCUM) != codes.UCUM
+        ):
             raise CaseFileError(f"{at}.valueQuantity.code", f'must be UCUM "{unit}"')
         taken = resource.get("effectiveDateTime")
         if not taken:

@@ -248,9 +248,23 @@ def test_a_lab_taken_in_the_future_is_refused_at_its_date(config):
 def test_a_lab_in_another_unit_is_refused(config):
     bundle = export(exportable(), config)
     n = index_of(bundle, "Observation") + 1  # platelets
-    bundle["entry"][n]["resource"]["valueQuantity"]["code"] = "10*3/uL"
+    bundle["entry"][n]["resource"]["valueQuantity"]["code"] = "/uL"  # 210 per microlitre is not 210 x 10^9/L
 
     assert error_of(bundle, config) == f'entry[{n}].resource.valueQuantity.code: must be UCUM "10*9/L"'
+
+
+@pytest.mark.parametrize(
+    ("test", "unit"), [("platelets", "10*3/uL"), ("platelets", "10*3/mm3"), ("inr", "1")]
+)
+def test_a_lab_in_a_unit_of_the_same_quantity_is_read_as_it_stands(config, test, unit):
+    # US laboratories report platelets in thousands per microlitre: 210 x 10^3/uL is 210 x 10^9/L.
+    bundle = export(exportable(), config)
+    n = index_of(bundle, "Observation") + (1 if test == "platelets" else 0)
+    bundle["entry"][n]["resource"]["valueQuantity"]["code"] = unit
+
+    labs = {lab.test: lab.value for lab in read(bundle, config).labs}
+
+    assert labs == {"inr": 1.1, "platelets": 210.0}
 
 
 def test_without_our_service_request_the_reference_and_the_levels_must_be_given(config):
@@ -508,3 +522,55 @@ def test_the_driver_and_their_answer_travel_as_a_related_person(config, driver):
     case = replace(exportable(), driver=driver)
 
     assert read(export(case, config), config, reference=None, levels=None).driver == driver
+
+
+# --- A medicine by reference (as many EHRs send it) ------------------------------------------------
+
+
+def test_a_medicine_in_a_contained_medication_is_read_by_its_text(config):
+    bundle = export(replace(exportable(), medications=(MedicationData("Eliquis"),)), config)
+    n = index_of(bundle, "MedicationStatement")
+    statement = bundle["entry"][n]["resource"]
+    concept = statement.pop("medicationCodeableConcept")
+    statement["contained"] = [{"resourceType": "Medication", "id": "med", "code": concept}]
+    statement["medicationReference"] = {"reference": "#med"}
+
+    assert read(bundle, config).medications == (MedicationData("Eliquis"),)
+
+
+def test_a_medicine_in_a_medication_entry_of_the_bundle_is_read_by_its_coding_display(config):
+    bundle = export(replace(exportable(), medications=(MedicationData("Eliquis"),)), config)
+    n = index_of(bundle, "MedicationStatement")
+    statement = bundle["entry"][n]["resource"]
+    del statement["medicationCodeableConcept"]
+    url = "urn:uuid:0f0e0d0c-0b0a-4908-8706-050403020100"
+    code = {
+        "coding": [
+            {
+                "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                "code": "1364430",
+                "display": "apixaban",
+            }
+        ]
+    }
+    bundle["entry"].append({"fullUrl": url, "resource": {"resourceType": "Medication", "code": code}})
+    statement["medicationReference"] = {"reference": url}
+
+    case = read(bundle, config)
+
+    assert case.medications == (MedicationData("apixaban"),)
+    assert "ANTICOAGULANT_HOLD_PLAN" in {f.code for f in evaluate(case, config, AS_OF)}
+
+
+def test_a_medicine_by_a_reference_the_bundle_does_not_carry_is_read_by_its_display_or_refused(config):
+    bundle = export(replace(exportable(), medications=(MedicationData("Eliquis"),)), config)
+    n = index_of(bundle, "MedicationStatement")
+    statement = bundle["entry"][n]["resource"]
+    del statement["medicationCodeableConcept"]
+    statement["medicationReference"] = {"reference": "Medication/123", "display": "Eliquis 5 mg tablet"}
+
+    assert read(bundle, config).medications == (MedicationData("Eliquis 5 mg tablet"),)
+    del statement["medicationReference"]["display"]
+    assert error_of(bundle, config) == (
+        f"entry[{n}].resource.medicationReference.reference: must refer to a Medication of the Bundle or contained"
+    )
