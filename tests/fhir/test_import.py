@@ -572,5 +572,6 @@ def test_a_medicine_by_a_reference_the_bundle_does_not_carry_is_read_by_its_disp
     assert read(bundle, config).medications == (MedicationData("Eliquis 5 mg tablet"),)
     del statement["medicationReference"]["display"]
     assert error_of(bundle, config) == (
-        f"entry[{n}].resource.medicationReference.reference: must refer to a Medication of the Bundle or contained"
+        f"entry[{n}].resource.medicationReference.reference: "
+        "must refer to a Medication of the Bundle or contained"
     )
