@@ -27,6 +27,7 @@ ROOMS = (
 )
 STAFF = ("coordinator", "clinician", "admin")
 LINK_CASE = "DEMO-005"  # seed_demo prints a patient intake link for this case
+FHIR_CASE = "DEMO-001"  # and where to read this one as a FHIR Bundle
 
 
 def demo_cases(today: dt.date, tz: ZoneInfo) -> list[CaseData]:

@@ -11,7 +11,7 @@ from django.test import Client
 from checklists import rules
 from checklists.models import Case, Room
 from checklists.selectors.cases import case_queryset, cases_evaluate
-from tests.factories import READINESS_CODES
+from tests.factories import READINESS_CODES, SignedInClient
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +92,15 @@ def test_the_demo_has_a_patient_who_texts_and_asked_to_talk_once(run_command):
     [reply] = InboundSms.objects.all()
     assert (reply.case.reference, reply.meaning, reply.body) == ("DEMO-013", "talk", "2")
     assert reply.case.patient.message_channel == "both"
+
+
+def test_the_printed_fhir_link_gives_a_demo_login_the_case_as_a_bundle(run_command, settings):
+    result = run_command("seed_demo")
+    url = result.stdout.split("FHIR R4 Bundle of DEMO-001")[1].splitlines()[1].strip()
+    client = SignedInClient()
+    client.force_login(User.objects.get(username="coordinator"))
+
+    response = client.get(url)
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/fhir+json")
+    assert response.json()["resourceType"] == "Bundle"

@@ -62,6 +62,16 @@ class Command(BaseCommand):
                 "  (no two-factor code while DEBUG is on; with DEBUG off they set it up at sign-in)"
             )
         self._patient_link(config)
+        self._fhir_link()
+
+    def _fhir_link(self) -> None:
+        """Where a signed-in demo login reads a demo case as the clinic's EHR would (FHIR R4)."""
+        case = Case.objects.filter(reference=demo.FHIR_CASE).first()
+        if case is not None:
+            self.stdout.write(
+                f"FHIR R4 Bundle of {case.reference} (signed in as a demo login, or an API token):"
+            )
+            self.stdout.write(f"  {absolute(reverse('fhir:bundle', args=[case.uuid]))}")
 
     def _texts(self) -> None:
         """A demo patient who chose text messages, and who texted "2" (the dashboard's "patient asked
