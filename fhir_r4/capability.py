@@ -50,7 +50,8 @@ def capability_statement(*, base: str) -> dict[str, Any]:
                             "create: an EHR referral (API token, read-write) becomes a case. A Bundle "
                             "without our ServiceRequest (case reference and levels) gives them as "
                             "?reference=VP-7&levels=T12,L1. A MedicationStatement may name its medicine by "
-                            "medicationReference (a contained Medication, or one in the Bundle)."
+                            "medicationReference (a contained Medication, or one in the Bundle). A referral "
+                            "carries no sign-offs: staff record them in PrepDesk."
                         ),
                     },
                     {

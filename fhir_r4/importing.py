@@ -67,14 +67,22 @@ def bundle_to_case(
     config: RuleConfig,
     phone_region: str = "US",
     given_as: Mapping[str, str] = COMMAND_OPTIONS,
+    signoffs: bool = True,
 ) -> CaseData:
     """The case a Bundle describes, validated as the case format validates a case file.
 
     `reference` (else a usable `Bundle.identifier`) names the case; `levels` are the vertebral
     levels. `as_of` is "now" for the date checks (a birth date in the past, a lab not in the future).
     `given_as` names how the caller gives the reference and the levels, for the error asking for them.
+    `signoffs=False` refuses a Bundle carrying staff sign-offs (completed Tasks of a sign-off item):
+    over the API nobody signed in has cleared anything, and clinicians' items are theirs alone.
     """
     reader = _Reader(doc, reference=reference, levels=levels, given_as=given_as)
+    if not signoffs and reader.signoff_entries:
+        raise CaseFileError(
+            f"entry[{reader.signoff_entries[0]}].resource",
+            "a referral cannot carry sign-offs: staff record them in PrepDesk",
+        )
     try:
         (case,) = parse_case_document(
             reader.case, as_of=as_of, time_zone=config.time_zone, phone_region=phone_region
@@ -142,6 +150,7 @@ class _Reader:
         if driver is not None:
             case["driver"] = driver
         signoffs = [(i, r) for i, r in self.of("Task") if _signoff_item(r) is not None]
+        self.signoff_entries = [i for i, _ in signoffs]
         case["verifications"] = [self.signoff(i, r, n) for n, (i, r) in enumerate(signoffs)]
         self.case = case
 

@@ -67,7 +67,8 @@ def bundle_create(request: HttpRequest) -> HttpResponse:
 
     A referral that does not carry the case reference or the vertebral levels (our ServiceRequest's
     identifier and bodySite) gives them as `?reference=VP-7&levels=T12,L1`, as `import_fhir` takes
-    `--reference` and `--levels`."""
+    `--reference` and `--levels`. A referral carries no sign-offs: staff (clinicians, for their
+    items) record those in PrepDesk."""
     config, now = load_rule_config(), timezone.now()
     try:
         doc = json.loads(request.body.decode("utf-8"))
@@ -84,6 +85,7 @@ def bundle_create(request: HttpRequest) -> HttpResponse:
             config=config,
             phone_region=settings.CLINIC_PHONE_REGION,
             given_as=QUERY_PARAMETERS,
+            signoffs=False,
         )
         cases_import(cases=[case], config=config)
     except CaseFileError as error:

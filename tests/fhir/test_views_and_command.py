@@ -128,8 +128,13 @@ def test_an_ehr_posts_a_referral_bundle_and_a_case_is_made(stored, coordinator, 
         e["resource"] for e in exported["entry"] if e["resource"]["resourceType"] == "Appointment"
     )
     appointment["start"] = (START + dt.timedelta(days=3)).isoformat()
-    # full_case's labs are dated near the appointment, after "now": a referral carries none here.
-    exported["entry"] = [e for e in exported["entry"] if e["resource"]["resourceType"] != "Observation"]
+    # full_case's labs are dated near the appointment, after "now": a referral carries none here,
+    # nor sign-offs (staff record those in PrepDesk).
+    exported["entry"] = [
+        e
+        for e in exported["entry"]
+        if e["resource"]["resourceType"] != "Observation" and e["resource"].get("status") != "completed"
+    ]
 
     created = client.post(
         "/fhir/Bundle",
@@ -214,3 +219,33 @@ def test_a_referral_of_only_a_patient_names_its_reference_and_levels_in_the_quer
     assert created.status_code == 201, created.content
     case = Case.objects.get(reference="EHR-9")
     assert (case.patient.last_name, case.levels, case.status) == ("Okafor", ["T12", "L1"], "draft")
+
+
+def test_a_referral_carrying_sign_offs_is_refused_nobody_signed_off_over_the_api(
+    coordinator, clinical_defaults
+):
+    # A clinician's items are cleared by a clinician signed in to PrepDesk; a token is not one.
+    from django.test import Client
+
+    client, token = Client(), _token(coordinator, "read_write")
+    signoff = {
+        "resourceType": "Task",
+        "status": "completed",
+        "intent": "order",
+        "code": {
+            "coding": [
+                {"system": "https://prepdesk.example/fhir/CodeSystem/signoff-item", "code": "labs_reviewed"}
+            ]
+        },
+        "owner": {"display": "dr_kim"},
+        "executionPeriod": {"end": "2026-11-01T09:00:00+00:00"},
+    }
+    body = {**REFERRAL, "entry": [*REFERRAL["entry"], {"resource": signoff}]}
+
+    refused = _post(client, token, "?reference=EHR-9&levels=L1", body)
+
+    assert refused.status_code == 400
+    assert json.loads(refused.content)["issue"][0]["diagnostics"] == (
+        "entry[1].resource: a referral cannot carry sign-offs: staff record them in PrepDesk"
+    )
+    assert not Case.objects.exists()
