@@ -11,6 +11,7 @@ runs in this process; the times are the commands' own.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import shutil
@@ -21,12 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.casefile import seed  # noqa: E402 - sets up Django on a throwaway SQLite file
 from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
-import datetime as dt  # noqa: E402
-
+from bench.casefile import seed  # noqa: E402 - sets up Django on a throwaway SQLite file
 from checklists.models import Case, LabResult, Patient  # noqa: E402
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -51,10 +50,11 @@ def main() -> None:
     seed(count)
     print(f"seeded {count} cases in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     # The seeded labs are dated on the appointment day; an import refuses a lab from the future.
-    LabResult.objects.update(taken_on=dt.date.today() - dt.timedelta(days=2))
+    LabResult.objects.update(taken_on=dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2))
 
     first, seconds = export()
-    print(f"export_fhir: {count} Bundles in {seconds:.2f} s = {count / seconds:,.0f}/s, {len(first) / 2**20:.1f} MiB")
+    size = len(first) / 2**20
+    print(f"export_fhir: {count} Bundles in {seconds:.2f} s = {count / seconds:,.0f}/s, {size:.1f} MiB")
 
     scratch = Path(tempfile.mkdtemp())
     path = scratch / "bundles.ndjson"
