@@ -77,12 +77,7 @@ def bundle_to_case(
     `signoffs=False` refuses a Bundle carrying staff sign-offs (completed Tasks of a sign-off item):
     over the API nobody signed in has cleared anything, and clinicians' items are theirs alone.
     """
-    reader = _Reader(doc, reference=reference, levels=levels, given_as=given_as)
-    if not signoffs and reader.signoff_entries:
-        raise CaseFileError(
-            f"entry[{reader.signoff_entries[0]}].resource",
-            "a referral cannot carry sign-offs: staff record them in PrepDesk",
-        )
+    reader = _Reader(doc, reference=reference, levels=levels, given_as=given_as, signoffs=signoffs)
     try:
         (case,) = parse_case_document(
             reader.case, as_of=as_of, time_zone=config.time_zone, phone_region=phone_region
@@ -108,6 +103,7 @@ class _Reader:
         reference: str | None,
         levels: Sequence[str] | None,
         given_as: Mapping[str, str] = COMMAND_OPTIONS,
+        signoffs: bool = True,
     ) -> None:
         self.given_as = given_as
         _check_resource_types(doc)
@@ -149,9 +145,13 @@ class _Reader:
         driver = self.driver()
         if driver is not None:
             case["driver"] = driver
-        signoffs = [(i, r) for i, r in self.of("Task") if _signoff_item(r) is not None]
-        self.signoff_entries = [i for i, _ in signoffs]
-        case["verifications"] = [self.signoff(i, r, n) for n, (i, r) in enumerate(signoffs)]
+        tasks = [(i, r) for i, r in self.of("Task") if _signoff_item(r) is not None]
+        if tasks and not signoffs:
+            raise CaseFileError(
+                f"entry[{tasks[0][0]}].resource",
+                "a referral cannot carry sign-offs: staff record them in PrepDesk",
+            )
+        case["verifications"] = [self.signoff(i, r, n) for n, (i, r) in enumerate(tasks)]
         self.case = case
 
     def element(self, case_path: str) -> str:
