@@ -337,8 +337,11 @@ def _signoff_task(
         "executionPeriod": {"end": _instant(signoff.at, tz)},
         "owner": {"display": signoff.by},
     }
-    if signoff.medication is not None:
-        resource["focus"] = {"reference": medication_urls[signoff.medication], "display": signoff.medication}
+    if signoff.medication is not None:  # the case's line of that name (the loaders keep no other)
+        line = medication_urls.get(signoff.medication)
+        resource["focus"] = (
+            {"reference": line, "display": signoff.medication} if line else {"display": signoff.medication}
+        )
     if signoff.note:
         resource["note"] = [{"text": signoff.note}]
     inputs = []

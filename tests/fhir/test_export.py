@@ -304,3 +304,12 @@ def test_another_case_uuid_gives_other_ids() -> None:
     one = case_bundle(case, flags, case_uuid=CASE_UUID, config=CONFIG)
     other = case_bundle(case, flags, case_uuid="0b6c4a1e-0000-4000-8000-000000000001", config=CONFIG)
     assert {e["fullUrl"] for e in one["entry"]}.isdisjoint(e["fullUrl"] for e in other["entry"])
+
+
+def test_a_sign_off_about_a_line_the_case_does_not_have_names_it_without_a_reference() -> None:
+    signoff = SignOffData("medication_reviewed", "dr_kim", AS_OF, medication="Coumadin")
+    bundle = export(make_case(signoffs=(signoff,)))
+
+    (task,) = [t for t in resources(bundle, "Task") if t["status"] == "completed"]
+    assert task["focus"] == {"display": "Coumadin"}
+    Bundle.model_validate(bundle)
