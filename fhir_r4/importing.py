@@ -54,6 +54,7 @@ _LAB_BY_LOINC = {lab.loinc.code: test for test, lab in codes.LABS.items()}
 _SEVERITY_BY_CRITICALITY = {"high": "severe"}
 _REFERENCE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _NOT_DATA = ("entered-in-error",)
+_BOOKED = ("booked", "arrived", "checked-in", "fulfilled")
 # How a caller gives what a Bundle may lack, named in the error that asks for it.
 COMMAND_OPTIONS = {"reference": "--reference", "levels": "--levels"}
 
@@ -353,8 +354,13 @@ class _Reader:
                 )
             return None
         at = f"entry[{index}].resource"
-        if resource.get("status") in ("cancelled", "noshow", *_NOT_DATA):
-            raise CaseFileError(f"{at}.status", f'"{resource["status"]}" is not a booking')
+        # A proposed, pending or waitlisted slot is not the clinic's yet: it would hold a room.
+        if resource.get("status") not in _BOOKED:
+            raise CaseFileError(
+                f"{at}.status",
+                f'"{resource.get("status")}" is not a booking (send the referral without its '
+                "Appointment, or once it is booked)",
+            )
         if not resource.get("start"):
             raise CaseFileError(f"{at}.start", "required")
         room: tuple[int, Resource] | None = None

@@ -575,3 +575,15 @@ def test_a_medicine_by_a_reference_the_bundle_does_not_carry_is_read_by_its_disp
         f"entry[{n}].resource.medicationReference.reference: "
         "must refer to a Medication of the Bundle or contained"
     )
+
+
+@pytest.mark.parametrize("status", ["proposed", "pending", "waitlist", "cancelled"])
+def test_an_appointment_that_is_not_booked_is_refused_at_its_status(config, status):
+    bundle = export(exportable(), config)
+    n = index_of(bundle, "Appointment")
+    bundle["entry"][n]["resource"]["status"] = status
+
+    assert error_of(bundle, config) == (
+        f'entry[{n}].resource.status: "{status}" is not a booking '
+        "(send the referral without its Appointment, or once it is booked)"
+    )
